@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ustack/core.h - the sans-I/O core: frames and time in, frames out.
+ *
+ * The core never calls the operating system. It is handed the current time
+ * with every call, a seed for its random source and a secret key at creation,
+ * and a transmit callback per interface. Everything it schedules is an
+ * absolute deadline; us_stack_next_deadline() says when to call
+ * us_stack_poll() again. The core is not thread-safe: src/api/ wraps it with
+ * one lock and one thread (see docs/architecture.md).
+ *
+ * Read first: docs/architecture.md, then src/stack/stack.c.
+ */
+#ifndef USTACK_CORE_H
+#define USTACK_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Time ---------------------------------------------------------------- */
+
+/* Microseconds on a monotonic clock whose origin the caller chooses. */
+typedef int64_t us_time_t;
+
+#define US_TIME_NEVER INT64_MAX
+#define US_USEC(x) ((us_time_t)(x))
+#define US_MSEC(x) ((us_time_t)(x) * 1000)
+#define US_SEC(x) ((us_time_t)(x) * 1000000)
+
+/* ---- Addresses ----------------------------------------------------------- */
+
+#define US_ETH_ALEN 6
+
+/* An IPv6 address in network byte order. IPv4 addresses are uint32_t in host
+ * byte order throughout the core (198.51.100.2 is 0xc6336402). */
+struct us_ip6 {
+	uint8_t b[16];
+};
+
+/* ---- Frames -------------------------------------------------------------- */
+
+/*
+ * A frame handed to a driver. Offload fields follow the virtio-net header
+ * (IFF_VNET_HDR): a plain frame has them all zero. A frame may be larger than
+ * the interface MTU only when gso_type is not US_GSO_NONE.
+ */
+enum us_gso_type {
+	US_GSO_NONE = 0,
+	US_GSO_TCPV4 = 1,
+	US_GSO_UDP = 3,
+	US_GSO_TCPV6 = 4,
+};
+
+struct us_frame {
+	const uint8_t *data;
+	size_t len;
+	uint8_t gso_type;      /* enum us_gso_type */
+	uint16_t gso_size;     /* payload bytes per segment after splitting */
+	uint16_t hdr_len;      /* bytes of headers before the payload */
+	bool csum_partial;     /* the driver (or kernel) completes the checksum */
+	uint16_t csum_start;   /* offset where checksumming starts */
+	uint16_t csum_offset;  /* where to store it, relative to csum_start */
+};
+
+/* What a driver knows of a received frame (virtio-net header); all zero for a
+ * plain frame. */
+struct us_rx_meta {
+	bool csum_valid;      /* the kernel vouches for the checksums (DATA_VALID) */
+	bool csum_partial;    /* NEEDS_CSUM: complete the checksum at csum_start+csum_offset */
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint8_t gso_type;     /* enum us_gso_type: a super-frame of several segments */
+	uint16_t gso_size;
+	uint16_t hdr_len;
+};
+
+/* Returns 0, or a negative errno when the frame was not sent (counted). */
+typedef int (*us_transmit_fn)(void *ctx, const struct us_frame *frame);
+
+/* ---- Tracing ------------------------------------------------------------- */
+
+enum us_trace_kind {
+	US_TRACE_INFO = 0,  /* an interface or address came up, a config note */
+	US_TRACE_DROP = 1,  /* an input frame was dropped; msg says why */
+	US_TRACE_STATE = 2, /* a TCP state transition */
+	US_TRACE_DEBUG = 3, /* chatty detail */
+};
+
+struct us_trace_event {
+	us_time_t now;
+	enum us_trace_kind kind;
+	int ifindex; /* -1 when not about one interface */
+	const char *msg;
+};
+
+typedef void (*us_trace_fn)(void *ctx, const struct us_trace_event *ev);
+
+/* ---- The stack ----------------------------------------------------------- */
+
+struct us_stack_config {
+	uint64_t seed;       /* seeds the core's random source (the runtime uses getrandom()) */
+	uint8_t secret[16];  /* key for RFC 6528 ISNs and SYN cookies */
+	/* Frame buffer pools, sized once here: no allocation per packet. 0 picks the default. */
+	uint32_t small_bufs; /* buffers of US_PBUF_SMALL bytes, for one MTU-sized frame */
+	uint32_t large_bufs; /* buffers of US_PBUF_LARGE bytes, for 64 KB GSO frames */
+	us_trace_fn trace;   /* may be NULL */
+	void *trace_ctx;
+};
+
+#define US_PBUF_SMALL 2048u
+#define US_PBUF_LARGE (65536u + 256u)
+#define US_PBUF_HEADROOM 128u
+
+struct us_iface_config {
+	char name[16];
+	uint8_t mac[US_ETH_ALEN];
+	uint32_t mtu; /* IP MTU (1500 on Ethernet); 0 picks 1500 */
+	us_transmit_fn transmit;
+	void *transmit_ctx;
+};
+
+struct us_stack;
+
+/* NULL when cfg is invalid or memory is short. */
+struct us_stack *us_stack_new(const struct us_stack_config *cfg);
+void us_stack_free(struct us_stack *s);
+
+/* Returns the new interface's index (>= 0) or a negative errno. */
+int us_stack_add_iface(struct us_stack *s, const struct us_iface_config *cfg);
+int us_stack_iface_count(const struct us_stack *s);
+/* The interface's MAC and MTU, or -ENODEV. */
+int us_stack_iface_info(const struct us_stack *s, int ifindex, uint8_t mac[US_ETH_ALEN], uint32_t *mtu);
+
+/* Addresses. prefix_len: 0..32 (v4), 0..128 (v6). 0 or a negative errno. */
+int us_stack_add_ipv4(struct us_stack *s, us_time_t now, int ifindex, uint32_t addr, int prefix_len);
+int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const struct us_ip6 *addr, int prefix_len);
+
+/*
+ * Hand one received frame (starting at the Ethernet header) to the core.
+ * The core copies what it keeps; frame is the caller's again on return.
+ * Returns 0 when the frame was taken, or a negative errno when it was dropped
+ * (always counted, and reported through the trace hook).
+ */
+int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len);
+
+/* Fire every deadline that is due at now. */
+void us_stack_poll(struct us_stack *s, us_time_t now);
+
+/* The earliest pending deadline, or US_TIME_NEVER. */
+us_time_t us_stack_next_deadline(const struct us_stack *s);
+
+/* Buffers currently taken from the pools: 0 when the core is idle (leak check). */
+uint32_t us_stack_pbufs_in_use(const struct us_stack *s);
+
+/* Counters, like `netstat -s`: a stable name and a value for each. */
+struct us_counter {
+	const char *name;
+	uint64_t value;
+};
+/* Fills up to max entries; returns how many counters there are in all. */
+size_t us_stack_counters(const struct us_stack *s, struct us_counter *out, size_t max);
+/* One counter by name; 0 when there is no such counter. */
+uint64_t us_stack_counter(const struct us_stack *s, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

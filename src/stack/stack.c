@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stack.c - the core's entry points: creation, interfaces and addresses,
+ * frame input, timers, counters, and Ethernet output.
+ *
+ * A frame's way in starts at us_stack_input(): it is parsed as Ethernet
+ * (wire/eth.c), filtered by destination MAC, and handed by EtherType to
+ * us_arp_input() (arp.c), the IPv4 input or the IPv6 input. The way out ends
+ * in us_eth_output(), which pushes the Ethernet header in front of a pbuf and
+ * calls the interface's transmit callback. Read docs/architecture.md first.
+ */
+#include "stack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arp.h"
+#include "fmt.h"
+#include "wire/eth.h"
+#include "wire/wire.h"
+
+#define DEFAULT_SMALL_BUFS 512
+#define DEFAULT_LARGE_BUFS 16
+
+static const char *const counter_names[US_CTR_COUNT] = {
+#define US_COUNTER_NAME(id, name) [US_CTR_##id] = name,
+	US_COUNTER_LIST(US_COUNTER_NAME)
+#undef US_COUNTER_NAME
+};
+
+struct us_stack *us_stack_new(const struct us_stack_config *cfg)
+{
+	if (!cfg)
+		return NULL;
+	struct us_stack *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	us_rand_seed(&s->rand, cfg->seed);
+	uint32_t small = cfg->small_bufs ? cfg->small_bufs : DEFAULT_SMALL_BUFS;
+	uint32_t large = cfg->large_bufs ? cfg->large_bufs : DEFAULT_LARGE_BUFS;
+	if (us_pool_init(&s->pool, small, large) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void us_stack_free(struct us_stack *s)
+{
+	if (!s)
+		return;
+	us_pool_fini(&s->pool);
+	free(s);
+}
+
+void us_trace(struct us_stack *s, enum us_trace_kind kind, int ifindex, const char *msg)
+{
+	if (!s->cfg.trace)
+		return;
+	struct us_trace_event ev = { .now = s->now, .kind = kind, .ifindex = ifindex, .msg = msg };
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+int us_drop(struct us_stack *s, enum us_counter_id id, int ifindex, const char *why)
+{
+	us_count(s, id);
+	if (s->cfg.trace) {
+		char buf[160];
+		struct us_fmt f;
+		us_fmt_init(&f, buf, sizeof buf);
+		us_fmt_str(&f, "drop ");
+		us_fmt_str(&f, counter_names[id]);
+		if (why) {
+			us_fmt_str(&f, ": ");
+			us_fmt_str(&f, why);
+		}
+		us_trace(s, US_TRACE_DROP, ifindex, buf);
+	}
+	return -EINVAL;
+}
+
+/* ---- Interfaces and addresses ------------------------------------------- */
+
+int us_stack_add_iface(struct us_stack *s, const struct us_iface_config *cfg)
+{
+	if (!s || !cfg || !cfg->transmit)
+		return -EINVAL;
+	/* A station address must be unicast (IEEE 802: the I/G bit clear). */
+	if (cfg->mac[0] & 1)
+		return -EINVAL;
+	uint32_t mtu = cfg->mtu ? cfg->mtu : 1500;
+	/* RFC 791 §3.2: every host must take 576-byte datagrams; RFC 8200 §5: IPv6 needs 1280.
+	 * 65535 is the largest IPv4 datagram. */
+	if (mtu < 576 || mtu > 65535)
+		return -EINVAL;
+	if (s->n_iface == US_MAX_IFACES)
+		return -ENOSPC;
+	struct us_iface *ifc = &s->iface[s->n_iface];
+	memset(ifc, 0, sizeof *ifc);
+	ifc->index = s->n_iface;
+	memcpy(ifc->name, cfg->name, sizeof ifc->name);
+	ifc->name[sizeof ifc->name - 1] = '\0';
+	memcpy(ifc->mac, cfg->mac, US_ETH_ALEN);
+	ifc->mtu = mtu;
+	ifc->transmit = cfg->transmit;
+	ifc->transmit_ctx = cfg->transmit_ctx;
+	return s->n_iface++;
+}
+
+int us_stack_iface_count(const struct us_stack *s)
+{
+	return s ? s->n_iface : 0;
+}
+
+struct us_iface *us_iface_get(struct us_stack *s, int ifindex)
+{
+	if (!s || ifindex < 0 || ifindex >= s->n_iface)
+		return NULL;
+	return &s->iface[ifindex];
+}
+
+int us_stack_iface_info(const struct us_stack *s, int ifindex, uint8_t mac[US_ETH_ALEN], uint32_t *mtu)
+{
+	if (!s || ifindex < 0 || ifindex >= s->n_iface)
+		return -ENODEV;
+	if (mac)
+		memcpy(mac, s->iface[ifindex].mac, US_ETH_ALEN);
+	if (mtu)
+		*mtu = s->iface[ifindex].mtu;
+	return 0;
+}
+
+bool us_iface_has_ip4(const struct us_iface *ifc, uint32_t addr)
+{
+	for (int i = 0; i < US_MAX_ADDR4; i++)
+		if (ifc->addr4[i].used && ifc->addr4[i].addr == addr)
+			return true;
+	return false;
+}
+
+int us_stack_add_ipv4(struct us_stack *s, us_time_t now, int ifindex, uint32_t addr, int prefix_len)
+{
+	struct us_iface *ifc = us_iface_get(s, ifindex);
+	if (!ifc)
+		return -ENODEV;
+	if (prefix_len < 0 || prefix_len > 32 || addr == 0)
+		return -EINVAL;
+	s->now = now;
+	if (us_iface_has_ip4(ifc, addr))
+		return -EEXIST;
+	for (int i = 0; i < US_MAX_ADDR4; i++) {
+		if (!ifc->addr4[i].used) {
+			ifc->addr4[i] = (struct us_addr4){ .used = true, .prefix_len = (uint8_t)prefix_len, .addr = addr };
+			char buf[80];
+			struct us_fmt f;
+			us_fmt_init(&f, buf, sizeof buf);
+			us_fmt_str(&f, "ipv4 address ");
+			us_fmt_ip4(&f, addr);
+			us_fmt_str(&f, "/");
+			us_fmt_u64(&f, (uint64_t)prefix_len);
+			us_fmt_str(&f, " added");
+			us_trace(s, US_TRACE_INFO, ifindex, buf);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const struct us_ip6 *addr, int prefix_len)
+{
+	struct us_iface *ifc = us_iface_get(s, ifindex);
+	if (!ifc)
+		return -ENODEV;
+	if (!addr || prefix_len < 0 || prefix_len > 128)
+		return -EINVAL;
+	s->now = now;
+	for (int i = 0; i < US_MAX_ADDR6; i++)
+		if (ifc->addr6[i].used && memcmp(&ifc->addr6[i].addr, addr, sizeof *addr) == 0)
+			return -EEXIST;
+	for (int i = 0; i < US_MAX_ADDR6; i++) {
+		if (!ifc->addr6[i].used) {
+			ifc->addr6[i] = (struct us_addr6){ .used = true, .prefix_len = (uint8_t)prefix_len, .addr = *addr };
+			char buf[100];
+			struct us_fmt f;
+			us_fmt_init(&f, buf, sizeof buf);
+			us_fmt_str(&f, "ipv6 address ");
+			us_fmt_ip6(&f, addr);
+			us_fmt_str(&f, "/");
+			us_fmt_u64(&f, (uint64_t)prefix_len);
+			us_fmt_str(&f, " added");
+			us_trace(s, US_TRACE_INFO, ifindex, buf);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* ---- Input -------------------------------------------------------------- */
+
+static bool mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, US_ETH_ALEN) == 0;
+}
+
+int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len)
+{
+	if (!s)
+		return -EINVAL;
+	s->now = now;
+	struct us_iface *ifc = us_iface_get(s, ifindex);
+	if (!ifc)
+		return us_drop(s, US_CTR_ETH_DROP_BAD_IFACE, ifindex, "no such interface");
+	if (!frame && len)
+		return us_drop(s, US_CTR_ETH_DROP_MALFORMED, ifindex, "no frame");
+	us_count(s, US_CTR_ETH_IN);
+
+	struct us_eth_hdr eth;
+	int err = us_eth_parse(frame, len, &eth);
+	if (err == US_WIRE_BAD_VLAN)
+		return us_drop(s, US_CTR_ETH_DROP_VLAN, ifindex, us_wire_strerror(err));
+	if (err != US_WIRE_OK)
+		return us_drop(s, US_CTR_ETH_DROP_MALFORMED, ifindex, us_wire_strerror(err));
+
+	/* Our own frames looped back by a bridge or a hub are not input. */
+	if (mac_equal(eth.src, ifc->mac))
+		return us_drop(s, US_CTR_ETH_DROP_OWN_SOURCE, ifindex, "source is our MAC");
+	/* Multicast frames go up: the IP layers filter by group. */
+	if (!mac_equal(eth.dst, ifc->mac) && !us_eth_is_multicast(eth.dst))
+		return us_drop(s, US_CTR_ETH_DROP_NOT_FOR_US, ifindex, "destination MAC not ours");
+
+	switch (eth.ethertype) {
+	case US_ETHERTYPE_ARP:
+		return us_arp_input(s, ifc, eth.payload, eth.payload_len);
+	case US_ETHERTYPE_IPV4:
+		us_count(s, US_CTR_IPV4_IN);
+		return us_drop(s, US_CTR_IPV4_DROP_UNSUPPORTED, ifindex, "IPv4 input comes with the network layer");
+	case US_ETHERTYPE_IPV6:
+		us_count(s, US_CTR_IPV6_IN);
+		return us_drop(s, US_CTR_IPV6_DROP_UNSUPPORTED, ifindex, "IPv6 input comes with the network layer");
+	default:
+		return us_drop(s, US_CTR_ETH_DROP_UNKNOWN_TYPE, ifindex, "unknown EtherType");
+	}
+}
+
+/* ---- Timers ------------------------------------------------------------- */
+
+void us_stack_poll(struct us_stack *s, us_time_t now)
+{
+	if (!s)
+		return;
+	s->now = now;
+	/* Each module with deadlines fires its due ones here (none yet in this layer). */
+}
+
+us_time_t us_stack_next_deadline(const struct us_stack *s)
+{
+	(void)s;
+	return US_TIME_NEVER;
+}
+
+/* ---- Output ------------------------------------------------------------- */
+
+struct us_pbuf *us_stack_alloc(struct us_stack *s, uint32_t len)
+{
+	struct us_pbuf *b = us_pbuf_alloc(&s->pool, US_PBUF_HEADROOM, len);
+	if (!b)
+		us_count(s, US_CTR_PBUF_EXHAUSTED);
+	return b;
+}
+
+int us_eth_output(struct us_stack *s, struct us_iface *ifc, struct us_pbuf *b,
+		  const uint8_t dst[US_ETH_ALEN], uint16_t ethertype)
+{
+	struct us_eth_hdr eth = { .ethertype = ethertype };
+	memcpy(eth.dst, dst, US_ETH_ALEN);
+	memcpy(eth.src, ifc->mac, US_ETH_ALEN);
+	int rc = -ENOBUFS;
+	uint8_t *h = us_pbuf_push(b, US_ETH_HDR_LEN);
+	if (!h || us_eth_emit(&eth, h, US_ETH_HDR_LEN) != US_ETH_HDR_LEN)
+		goto out;
+	/* Pad runts to Ethernet's minimum with zeros, as a NIC would. */
+	if (b->len < US_ETH_MIN_FRAME) {
+		uint32_t pad = US_ETH_MIN_FRAME - b->len;
+		uint8_t *p = us_pbuf_put(b, pad);
+		if (!p)
+			goto out;
+		memset(p, 0, pad);
+	}
+	struct us_frame fr = { .data = us_pbuf_data(b), .len = b->len };
+	rc = ifc->transmit(ifc->transmit_ctx, &fr);
+	if (rc < 0)
+		us_count(s, US_CTR_ETH_TX_ERRORS);
+	else
+		us_count(s, US_CTR_ETH_OUT);
+out:
+	us_pbuf_free(&s->pool, b);
+	return rc;
+}
+
+/* ---- Counters ----------------------------------------------------------- */
+
+uint32_t us_stack_pbufs_in_use(const struct us_stack *s)
+{
+	return s ? us_pool_in_use(&s->pool) : 0;
+}
+
+size_t us_stack_counters(const struct us_stack *s, struct us_counter *out, size_t max)
+{
+	for (size_t i = 0; s && out && i < max && i < US_CTR_COUNT; i++) {
+		out[i].name = counter_names[i];
+		out[i].value = s->ctr[i];
+	}
+	return US_CTR_COUNT;
+}
+
+uint64_t us_stack_counter(const struct us_stack *s, const char *name)
+{
+	if (!s || !name)
+		return 0;
+	for (size_t i = 0; i < US_CTR_COUNT; i++)
+		if (strcmp(counter_names[i], name) == 0)
+			return s->ctr[i];
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include "harness.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* With USTACK_FUZZ_SEED_DIR set, every literal frame a test decodes is also
+ * written there: the fuzzers start from the unit tests' bytes. */
+static void dump_seed(const uint8_t *p, size_t n)
+{
+	static unsigned seq;
+	const char *dir = getenv("USTACK_FUZZ_SEED_DIR");
+	if (!dir || !*dir || n == 0)
+		return;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s-%u-%u.bin", dir,
+		 program_invocation_short_name, (unsigned)getpid(), seq++);
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(p, 1, n, f);
+	fclose(f);
+}
+
+size_t us_test_hex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+	for (const char *p = hex; *p; p++) {
+		int c = (unsigned char)*p, v;
+		if (isspace(c) || c == ':' || c == '|')
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			ck_abort_msg("bad hex digit '%c' in test data", c);
+		if (hi < 0) {
+			hi = v;
+		} else {
+			ck_assert_msg(n < cap, "hex test data longer than its buffer");
+			out[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	ck_assert_msg(hi < 0, "odd number of hex digits in test data");
+	dump_seed(out, n);
+	return n;
+}
+
+int us_test_link_transmit(void *ctx, const struct us_frame *f)
+{
+	struct us_test_link *l = ctx;
+	if (l->fail_with)
+		return l->fail_with;
+	ck_assert_msg(f->len <= US_TEST_FRAME_CAP, "frame of %zu bytes too long for the test link", f->len);
+	if (l->count < US_TEST_MAX_FRAMES) {
+		memcpy(l->frame[l->count], f->data, f->len);
+		l->len[l->count] = f->len;
+	}
+	l->count++;
+	return 0;
+}
+
+struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4)
+{
+	struct us_stack_config cfg = { .seed = 1, .small_bufs = 64, .large_bufs = 4 };
+	for (int i = 0; i < 16; i++)
+		cfg.secret[i] = (uint8_t)i;
+	struct us_stack *s = us_stack_new(&cfg);
+	ck_assert_ptr_nonnull(s);
+	struct us_iface_config ic = {
+		.name = "test0",
+		.mac = { 0x02, 0, 0, 0, 0, 0x02 },
+		.mtu = 1500,
+		.transmit = us_test_link_transmit,
+		.transmit_ctx = link,
+	};
+	ck_assert_int_eq(us_stack_add_iface(s, &ic), 0);
+	if (with_ip4)
+		ck_assert_int_eq(us_stack_add_ipv4(s, 0, 0, 0xc6336402, 24), 0);
+	return s;
+}
+
+void us_test_stack_free(struct us_stack *s)
+{
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
+	us_stack_free(s);
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(us_test_suite());
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

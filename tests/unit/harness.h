@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/harness.h - the main() every unit test shares.
+ *
+ * A test file defines us_test_suite() returning its Check suite; the harness
+ * runs it with TAP output (one line per case, by name) and exits non-zero
+ * when any case failed.
+ */
+#ifndef USTACK_TEST_HARNESS_H
+#define USTACK_TEST_HARNESS_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+Suite *us_test_suite(void);
+
+/* Hex helper for literal frames: "ff ff ff" -> bytes. Returns the length;
+ * aborts the test on a malformed string. */
+size_t us_test_hex(const char *hex, uint8_t *out, size_t cap);
+
+/*
+ * A fake interface for core tests (as lwIP's unit tests do): every frame the
+ * core transmits is copied here, in order, to be asserted on byte by byte.
+ */
+#include <ustack/core.h>
+
+#define US_TEST_MAX_FRAMES 64
+#define US_TEST_FRAME_CAP 2048
+
+struct us_test_link {
+	int count;            /* frames captured (only the first US_TEST_MAX_FRAMES are kept) */
+	int fail_with;        /* when non-zero, transmit returns this (a negative errno) */
+	size_t len[US_TEST_MAX_FRAMES];
+	uint8_t frame[US_TEST_MAX_FRAMES][US_TEST_FRAME_CAP];
+};
+
+int us_test_link_transmit(void *ctx, const struct us_frame *f);
+
+/* A stack on a virtual clock with one interface (index 0) on link, MAC
+ * 02:00:00:00:00:02, and 198.51.100.2/24 when with_ip4. Seed and secret fixed. */
+struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4);
+
+/* Frees the stack after checking that it holds no buffer (leak check). */
+void us_test_stack_free(struct us_stack *s);
+
+#endif
