@@ -100,6 +100,21 @@ struct us_trace_event {
 
 typedef void (*us_trace_fn)(void *ctx, const struct us_trace_event *ev);
 
+/* ---- Echo (ping) from the stack ----------------------------------------- */
+
+/* An ICMP or ICMPv6 echo reply to a request sent with us_stack_ping4/6. */
+struct us_echo_reply {
+	int family;           /* 4 or 6 */
+	uint32_t src4;        /* family 4: who answered */
+	struct us_ip6 src6;   /* family 6: who answered */
+	uint16_t id, seq;
+	uint8_t ttl;          /* TTL or hop limit the reply arrived with */
+	const uint8_t *data;  /* the echoed data */
+	size_t len;
+};
+
+typedef void (*us_echo_fn)(void *ctx, us_time_t now, const struct us_echo_reply *r);
+
 /* ---- The stack ----------------------------------------------------------- */
 
 struct us_stack_config {
@@ -110,6 +125,12 @@ struct us_stack_config {
 	uint32_t large_bufs; /* buffers of US_PBUF_LARGE bytes, for 64 KB GSO frames */
 	us_trace_fn trace;   /* may be NULL */
 	void *trace_ctx;
+	us_echo_fn on_echo_reply; /* replies to us_stack_ping4/6; may be NULL */
+	void *echo_ctx;
+	/* IPv6 autoconfiguration (RFC 4862), all on when zero. */
+	bool no_dad;         /* skip Duplicate Address Detection */
+	bool no_slaac;       /* make no address from RA prefixes (routers and on-link prefixes are still learnt) */
+	bool no_router_solicit; /* send no Router Solicitation at start */
 };
 
 #define US_PBUF_SMALL 2048u
@@ -130,8 +151,10 @@ struct us_stack;
 struct us_stack *us_stack_new(const struct us_stack_config *cfg);
 void us_stack_free(struct us_stack *s);
 
-/* Returns the new interface's index (>= 0) or a negative errno. */
-int us_stack_add_iface(struct us_stack *s, const struct us_iface_config *cfg);
+/* Returns the new interface's index (>= 0) or a negative errno. The
+ * interface is up at once: IPv6 gives it a link-local address (and starts
+ * Duplicate Address Detection and Router Solicitation) at now. */
+int us_stack_add_iface(struct us_stack *s, us_time_t now, const struct us_iface_config *cfg);
 int us_stack_iface_count(const struct us_stack *s);
 /* The interface's MAC and MTU, or -ENODEV. */
 int us_stack_iface_info(const struct us_stack *s, int ifindex, uint8_t mac[US_ETH_ALEN], uint32_t *mtu);
@@ -139,6 +162,60 @@ int us_stack_iface_info(const struct us_stack *s, int ifindex, uint8_t mac[US_ET
 /* Addresses. prefix_len: 0..32 (v4), 0..128 (v6). 0 or a negative errno. */
 int us_stack_add_ipv4(struct us_stack *s, us_time_t now, int ifindex, uint32_t addr, int prefix_len);
 int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const struct us_ip6 *addr, int prefix_len);
+
+/* IPv6 addresses with their state (RFC 4862 §5.5.4). */
+enum us_addr6_state {
+	US_ADDR6_TENTATIVE = 0,  /* Duplicate Address Detection running: not yet usable */
+	US_ADDR6_PREFERRED = 1,
+	US_ADDR6_DEPRECATED = 2, /* preferred lifetime over: kept for existing traffic */
+	US_ADDR6_DUPLICATE = 3,  /* DAD found another node using it: never used */
+};
+
+struct us_addr6_info {
+	struct us_ip6 addr;
+	int prefix_len;
+	enum us_addr6_state state;
+	bool autoconf;             /* made by SLAAC from a Router Advertisement */
+	us_time_t valid_until;     /* US_TIME_NEVER for static addresses */
+	us_time_t preferred_until;
+};
+
+/* Fills up to max entries; returns how many addresses the interface has, or -ENODEV. */
+int us_stack_ipv6_addrs(const struct us_stack *s, int ifindex, struct us_addr6_info *out, int max);
+
+/* The IPv4 neighbour (ARP) cache, for tools like `ip neigh`. */
+enum us_arp_nstate {
+	US_ARP_INCOMPLETE = 0,
+	US_ARP_REACHABLE = 1,
+	US_ARP_STALE = 2,
+	US_ARP_PROBE = 3,
+};
+
+struct us_arp_info {
+	int ifindex;
+	uint32_t ip;
+	uint8_t mac[US_ETH_ALEN]; /* zero while INCOMPLETE */
+	enum us_arp_nstate state;
+	us_time_t expires;	  /* the entry's next deadline */
+	uint32_t queued;	  /* packets waiting for resolution */
+};
+
+/* Fills up to max entries; returns how many entries there are. */
+size_t us_stack_arp_table(const struct us_stack *s, struct us_arp_info *out, size_t max);
+/* "INCOMPLETE", "REACHABLE", "STALE", "PROBE". */
+const char *us_arp_state_name(enum us_arp_nstate st);
+
+/* IPv4 routes: dst/prefix_len through gateway (0: on-link) on ifindex. A
+ * default route is 0.0.0.0/0. Connected routes come with every address. */
+int us_stack_add_route4(struct us_stack *s, uint32_t dst, int prefix_len, uint32_t gateway, int ifindex);
+
+/* Sends one echo request from the stack (RFC 792, RFC 4443 §4.1); replies
+ * arrive through the config's on_echo_reply. ttl 0 picks the default.
+ * 0, or a negative errno (-ENETUNREACH, -EMSGSIZE over 65507 bytes, ...). */
+int us_stack_ping4(struct us_stack *s, us_time_t now, uint32_t dst, uint16_t id, uint16_t seq,
+		   const uint8_t *data, size_t len, uint8_t ttl);
+int us_stack_ping6(struct us_stack *s, us_time_t now, const struct us_ip6 *dst, uint16_t id,
+		   uint16_t seq, const uint8_t *data, size_t len, uint8_t hop_limit);
 
 /*
  * Hand one received frame (starting at the Ethernet header) to the core.

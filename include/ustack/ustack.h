@@ -39,6 +39,7 @@ struct us_runtime_config {
 	uint32_t mtu;               /* 0: the driver's */
 	uint32_t ipv4;              /* host order; 0: none */
 	int ipv4_prefix;
+	uint32_t ipv4_gateway;      /* default route through it; 0: none */
 	bool has_ipv6;
 	struct us_ip6 ipv6;
 	int ipv6_prefix;

@@ -221,6 +221,8 @@ static int setup_core(struct us_runtime *rt, const struct us_runtime_config *cfg
 	rt->stack = us_stack_new(&scfg);
 	if (!rt->stack)
 		return -ENOMEM;
+	/* Coming up may send frames (announcements): they carry this time. */
+	us_time_t now = rt->core_now = us_runtime_now(rt);
 
 	struct us_iface_config icfg = {
 		.mtu = cfg->mtu ? cfg->mtu : rt->driver.mtu,
@@ -236,13 +238,15 @@ static int setup_core(struct us_runtime *rt, const struct us_runtime_config *cfg
 		/* Locally administered (bit 1), unicast (bit 0 clear): IEEE 802 §8.2. */
 		icfg.mac[0] = (uint8_t)((icfg.mac[0] & 0xfc) | 0x02);
 	}
-	rc = us_stack_add_iface(rt->stack, &icfg);
+	rc = us_stack_add_iface(rt->stack, now, &icfg);
 	if (rc < 0)
 		return rc;
 	rt->ifindex = rc;
 
-	us_time_t now = us_runtime_now(rt);
 	if (cfg->ipv4 && (rc = us_stack_add_ipv4(rt->stack, now, rt->ifindex, cfg->ipv4, cfg->ipv4_prefix)) < 0)
+		return rc;
+	if (cfg->ipv4_gateway &&
+	    (rc = us_stack_add_route4(rt->stack, 0, 0, cfg->ipv4_gateway, rt->ifindex)) < 0)
 		return rc;
 	if (cfg->has_ipv6 &&
 	    (rc = us_stack_add_ipv6(rt->stack, now, rt->ifindex, &cfg->ipv6, cfg->ipv6_prefix)) < 0)
@@ -278,8 +282,7 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 		memset(&rt->driver, 0, sizeof rt->driver);
 		goto fail;
 	}
-	if ((rc = setup_core(rt, cfg)) < 0)
-		goto fail;
+	/* The capture opens first: it holds even what coming up sends. */
 	if (cfg->pcap_path) {
 		rt->pcap = us_pcap_writer_open(cfg->pcap_path, &rc);
 		if (!rt->pcap)
@@ -292,6 +295,8 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 			us_pcap_writer_set_origin(rt->pcap, real - monotonic_now());
 		}
 	}
+	if ((rc = setup_core(rt, cfg)) < 0)
+		goto fail;
 	if ((rc = -pthread_create(&rt->thread, NULL, stack_thread, rt)) < 0)
 		goto fail;
 	return rt;

@@ -4,12 +4,19 @@
  *
  * One table: an id for the code and a stable dotted name for users
  * (us_stack_counters()). Every drop has its own counter, named for its
- * reason, so nothing is ever lost silently.
+ * reason, so nothing is ever lost silently. Each protocol module lists its
+ * own counters in its *_counters.h; this file puts the lists together.
  */
 #ifndef USTACK_COUNTERS_H
 #define USTACK_COUNTERS_H
 
-#define US_COUNTER_LIST(X)                                                                         \
+#include "arp_counters.h"
+#include "ip6_counters.h"
+#include "ip_counters.h"
+#include "nd6_counters.h"
+#include "reass_counters.h"
+
+#define US_STACK_COUNTERS(X)                                                                       \
 	X(ETH_IN, "eth.in_frames")                                                                 \
 	X(ETH_OUT, "eth.out_frames")                                                               \
 	X(ETH_TX_ERRORS, "eth.tx_errors")                                                          \
@@ -19,18 +26,15 @@
 	X(ETH_DROP_OWN_SOURCE, "eth.drop_own_source")                                              \
 	X(ETH_DROP_UNKNOWN_TYPE, "eth.drop_unknown_ethertype")                                     \
 	X(ETH_DROP_BAD_IFACE, "eth.drop_bad_iface")                                                \
-	X(PBUF_EXHAUSTED, "pbuf.exhausted")                                                        \
-	X(ARP_IN, "arp.in")                                                                        \
-	X(ARP_OUT, "arp.out")                                                                      \
-	X(ARP_DROP_MALFORMED, "arp.drop_malformed")                                                \
-	X(ARP_DROP_BAD_SOURCE, "arp.drop_bad_source")                                              \
-	X(ARP_DROP_NOT_FOR_US, "arp.drop_not_for_us")                                              \
-	X(ARP_REQUESTS_ANSWERED, "arp.requests_answered")                                          \
-	X(ARP_REPLIES_IN, "arp.replies_in")                                                        \
-	X(IPV4_IN, "ipv4.in")                                                                      \
-	X(IPV4_DROP_UNSUPPORTED, "ipv4.drop_not_implemented")                                      \
-	X(IPV6_IN, "ipv6.in")                                                                      \
-	X(IPV6_DROP_UNSUPPORTED, "ipv6.drop_not_implemented")
+	X(PBUF_EXHAUSTED, "pbuf.exhausted")
+
+#define US_COUNTER_LIST(X)                                                                         \
+	US_STACK_COUNTERS(X)                                                                       \
+	US_ARP_COUNTERS(X)                                                                         \
+	US_IP_COUNTERS(X)                                                                          \
+	US_REASS_COUNTERS(X)                                                                       \
+	US_IP6_COUNTERS(X)                                                                         \
+	US_ND6_COUNTERS(X)
 
 enum us_counter_id {
 #define US_COUNTER_ENUM(id, name) US_CTR_##id,

@@ -18,6 +18,7 @@
 #include "arp.h"
 #include "fmt.h"
 #include "wire/eth.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
 
 #define DEFAULT_SMALL_BUFS 512
@@ -44,6 +45,11 @@ struct us_stack *us_stack_new(const struct us_stack_config *cfg)
 		free(s);
 		return NULL;
 	}
+	us_arp_init(s);
+	us_reass_init(s);
+	us_ip_init(s);
+	us_ip6_init(s);
+	us_nd6_init(s);
 	return s;
 }
 
@@ -51,6 +57,10 @@ void us_stack_free(struct us_stack *s)
 {
 	if (!s)
 		return;
+	/* Modules give back the buffers they hold (queues, fragments) first. */
+	us_nd6_fini(s);
+	us_reass_fini(s);
+	us_arp_fini(s);
 	us_pool_fini(&s->pool);
 	free(s);
 }
@@ -83,7 +93,7 @@ int us_drop(struct us_stack *s, enum us_counter_id id, int ifindex, const char *
 
 /* ---- Interfaces and addresses ------------------------------------------- */
 
-int us_stack_add_iface(struct us_stack *s, const struct us_iface_config *cfg)
+int us_stack_add_iface(struct us_stack *s, us_time_t now, const struct us_iface_config *cfg)
 {
 	if (!s || !cfg || !cfg->transmit)
 		return -EINVAL;
@@ -106,7 +116,10 @@ int us_stack_add_iface(struct us_stack *s, const struct us_iface_config *cfg)
 	ifc->mtu = mtu;
 	ifc->transmit = cfg->transmit;
 	ifc->transmit_ctx = cfg->transmit_ctx;
-	return s->n_iface++;
+	s->n_iface++;
+	s->now = now;
+	us_nd6_iface_up(s, ifc);
+	return ifc->index;
 }
 
 int us_stack_iface_count(const struct us_stack *s)
@@ -162,6 +175,7 @@ int us_stack_add_ipv4(struct us_stack *s, us_time_t now, int ifindex, uint32_t a
 			us_fmt_u64(&f, (uint64_t)prefix_len);
 			us_fmt_str(&f, " added");
 			us_trace(s, US_TRACE_INFO, ifindex, buf);
+			us_arp_announce(s, ifc, addr);
 			return 0;
 		}
 	}
@@ -175,13 +189,26 @@ int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const stru
 		return -ENODEV;
 	if (!addr || prefix_len < 0 || prefix_len > 128)
 		return -EINVAL;
+	/* RFC 4291 §2.5.2/§2.5.3/§2.7: ::, ::1 and multicast are never an interface's address. */
+	if (us_ip6_is_unspecified(addr) || us_ip6_is_loopback(addr) || us_ip6_is_multicast(addr))
+		return -EINVAL;
+	/* A duplicate link-local turned IPv6 off here (RFC 4862 §5.4.5). */
+	if (s->nd6.ifs[ifindex].disabled)
+		return -ENETDOWN;
 	s->now = now;
 	for (int i = 0; i < US_MAX_ADDR6; i++)
 		if (ifc->addr6[i].used && memcmp(&ifc->addr6[i].addr, addr, sizeof *addr) == 0)
 			return -EEXIST;
 	for (int i = 0; i < US_MAX_ADDR6; i++) {
 		if (!ifc->addr6[i].used) {
-			ifc->addr6[i] = (struct us_addr6){ .used = true, .prefix_len = (uint8_t)prefix_len, .addr = *addr };
+			ifc->addr6[i] = (struct us_addr6){
+				.used = true,
+				.prefix_len = (uint8_t)prefix_len,
+				.addr = *addr,
+				.state = US_ADDR6_TENTATIVE,
+				.valid_until = US_TIME_NEVER,
+				.preferred_until = US_TIME_NEVER,
+			};
 			char buf[100];
 			struct us_fmt f;
 			us_fmt_init(&f, buf, sizeof buf);
@@ -191,10 +218,40 @@ int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const stru
 			us_fmt_u64(&f, (uint64_t)prefix_len);
 			us_fmt_str(&f, " added");
 			us_trace(s, US_TRACE_INFO, ifindex, buf);
+			us_nd6_addr_added(s, ifc, i);
 			return 0;
 		}
 	}
 	return -ENOSPC;
+}
+
+int us_stack_ipv6_addrs(const struct us_stack *s, int ifindex, struct us_addr6_info *out, int max)
+{
+	if (!s || ifindex < 0 || ifindex >= s->n_iface)
+		return -ENODEV;
+	const struct us_iface *ifc = &s->iface[ifindex];
+	int n = 0;
+	for (int i = 0; i < US_MAX_ADDR6; i++) {
+		const struct us_addr6 *a = &ifc->addr6[i];
+		if (!a->used)
+			continue;
+		if (out && n < max)
+			out[n] = (struct us_addr6_info){
+				.addr = a->addr,
+				.prefix_len = a->prefix_len,
+				.state = a->state,
+				.autoconf = a->autoconf,
+				.valid_until = a->valid_until,
+				.preferred_until = a->preferred_until,
+			};
+		n++;
+	}
+	return n;
+}
+
+size_t us_stack_arp_table(const struct us_stack *s, struct us_arp_info *out, size_t max)
+{
+	return s ? us_arp_table(s, out, max) : 0;
 }
 
 /* ---- Input -------------------------------------------------------------- */
@@ -230,15 +287,14 @@ int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t
 	if (!mac_equal(eth.dst, ifc->mac) && !us_eth_is_multicast(eth.dst))
 		return us_drop(s, US_CTR_ETH_DROP_NOT_FOR_US, ifindex, "destination MAC not ours");
 
+	bool link_mcast = us_eth_is_multicast(eth.dst); /* broadcast included */
 	switch (eth.ethertype) {
 	case US_ETHERTYPE_ARP:
 		return us_arp_input(s, ifc, eth.payload, eth.payload_len);
 	case US_ETHERTYPE_IPV4:
-		us_count(s, US_CTR_IPV4_IN);
-		return us_drop(s, US_CTR_IPV4_DROP_UNSUPPORTED, ifindex, "IPv4 input comes with the network layer");
+		return us_ip_input(s, ifc, eth.payload, eth.payload_len, link_mcast);
 	case US_ETHERTYPE_IPV6:
-		us_count(s, US_CTR_IPV6_IN);
-		return us_drop(s, US_CTR_IPV6_DROP_UNSUPPORTED, ifindex, "IPv6 input comes with the network layer");
+		return us_ip6_input(s, ifc, eth.payload, eth.payload_len, link_mcast);
 	default:
 		return us_drop(s, US_CTR_ETH_DROP_UNKNOWN_TYPE, ifindex, "unknown EtherType");
 	}
@@ -251,13 +307,28 @@ void us_stack_poll(struct us_stack *s, us_time_t now)
 	if (!s)
 		return;
 	s->now = now;
-	/* Each module with deadlines fires its due ones here (none yet in this layer). */
+	us_arp_poll(s);
+	us_reass_poll(s);
+	us_ip_poll(s);
+	us_ip6_poll(s);
+	us_nd6_poll(s);
+}
+
+static us_time_t earlier(us_time_t a, us_time_t b)
+{
+	return a < b ? a : b;
 }
 
 us_time_t us_stack_next_deadline(const struct us_stack *s)
 {
-	(void)s;
-	return US_TIME_NEVER;
+	if (!s)
+		return US_TIME_NEVER;
+	us_time_t t = us_arp_next_deadline(s);
+	t = earlier(t, us_reass_next_deadline(s));
+	t = earlier(t, us_ip_next_deadline(s));
+	t = earlier(t, us_ip6_next_deadline(s));
+	t = earlier(t, us_nd6_next_deadline(s));
+	return t;
 }
 
 /* ---- Output ------------------------------------------------------------- */

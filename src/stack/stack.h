@@ -16,13 +16,19 @@
 
 #include <ustack/core.h>
 
+#include "arp.h"
 #include "counters.h"
+#include "ip.h"
+#include "ip6.h"
+#include "nd6.h"
 #include "pbuf.h"
 #include "rand.h"
+#include "reass.h"
 
 #define US_MAX_IFACES 8
 #define US_MAX_ADDR4 8
 #define US_MAX_ADDR6 8
+#define US_MAX_GROUPS6 24 /* IPv6 multicast groups joined per interface */
 
 /* Ethernet's minimum frame without the FCS (IEEE 802.3 §3.2.8). */
 #define US_ETH_MIN_FRAME 60
@@ -33,10 +39,20 @@ struct us_addr4 {
 	uint32_t addr;
 };
 
+/* An IPv6 address of an interface. Managed by nd6.c (DAD, SLAAC lifetimes):
+ * add addresses through us_stack_add_ipv6(), never by filling an entry (a
+ * zero valid_until would expire it at once). */
 struct us_addr6 {
 	bool used;
 	uint8_t prefix_len;
 	struct us_ip6 addr;
+	enum us_addr6_state state;
+	bool autoconf;             /* made by SLAAC */
+	us_time_t valid_until;     /* US_TIME_NEVER for static addresses */
+	us_time_t preferred_until;
+	uint8_t dad_probes_left;   /* Neighbor Solicitations DAD still has to send */
+	us_time_t dad_deadline;    /* next DAD probe, or the end of DAD */
+	bool in_group;             /* holds a reference to its solicited-node group */
 };
 
 struct us_iface {
@@ -48,6 +64,10 @@ struct us_iface {
 	void *transmit_ctx;
 	struct us_addr4 addr4[US_MAX_ADDR4];
 	struct us_addr6 addr6[US_MAX_ADDR6];
+	/* IPv6 multicast groups joined (all-nodes, solicited-node of each
+	 * address), with a reference count each. Managed by nd6.c. */
+	struct us_ip6 groups6[US_MAX_GROUPS6];
+	uint8_t groups6_refs[US_MAX_GROUPS6];
 };
 
 struct us_stack {
@@ -58,6 +78,13 @@ struct us_stack {
 	int n_iface;
 	struct us_iface iface[US_MAX_IFACES];
 	uint64_t ctr[US_CTR_COUNT];
+
+	/* Each protocol module's state, defined in its own header. */
+	struct us_arp_state arp;
+	struct us_reass_state reass;
+	struct us_ip_state ip;
+	struct us_ip6_state ip6;
+	struct us_nd6_state nd6;
 };
 
 static inline void us_count(struct us_stack *s, enum us_counter_id id)

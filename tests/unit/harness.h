@@ -37,8 +37,10 @@ struct us_test_link {
 
 int us_test_link_transmit(void *ctx, const struct us_frame *f);
 
-/* A stack on a virtual clock with one interface (index 0) on link, MAC
- * 02:00:00:00:00:02, and 198.51.100.2/24 when with_ip4. Seed and secret fixed. */
+/* A stack on a virtual clock (at 0) with one interface (index 0) on link, MAC
+ * 02:00:00:00:00:02, and 198.51.100.2/24 when with_ip4. Seed and secret
+ * fixed; no DAD and no Router Solicitation; link->count is reset to 0 after
+ * setup, so frames sent while coming up (a gratuitous ARP) are not counted. */
 struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4);
 
 /* Frees the stack after checking that it holds no buffer (leak check). */

@@ -36,21 +36,21 @@ START_TEST(add_iface_checks_its_arguments)
 	struct us_iface_config c = iface_cfg();
 
 	c.transmit = NULL;
-	ck_assert_int_eq(us_stack_add_iface(s, &c), -EINVAL);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), -EINVAL);
 	c = iface_cfg();
 	c.mac[0] = 0x01; /* multicast */
-	ck_assert_int_eq(us_stack_add_iface(s, &c), -EINVAL);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), -EINVAL);
 	c = iface_cfg();
 	c.mtu = 575;
-	ck_assert_int_eq(us_stack_add_iface(s, &c), -EINVAL);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), -EINVAL);
 	c.mtu = 65536;
-	ck_assert_int_eq(us_stack_add_iface(s, &c), -EINVAL);
-	ck_assert_int_eq(us_stack_add_iface(s, NULL), -EINVAL);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), -EINVAL);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, NULL), -EINVAL);
 
 	c = iface_cfg();
 	for (int i = 0; i < 8; i++)
-		ck_assert_int_eq(us_stack_add_iface(s, &c), i);
-	ck_assert_int_eq(us_stack_add_iface(s, &c), -ENOSPC);
+		ck_assert_int_eq(us_stack_add_iface(s, 0, &c), i);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), -ENOSPC);
 	ck_assert_int_eq(us_stack_iface_count(s), 8);
 
 	uint8_t mac[6];
@@ -83,6 +83,11 @@ START_TEST(addresses_are_checked_and_unique)
 	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, NULL, 64), -EINVAL);
 	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &a, 64), 0);
 	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &a, 64), -EEXIST);
+	struct us_ip6 unspecified = { { 0 } }, loopback = { { [15] = 1 } },
+		      multicast = { { 0xff, 0x02, [15] = 1 } };
+	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &unspecified, 64), -EINVAL);
+	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &loopback, 128), -EINVAL);
+	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &multicast, 64), -EINVAL);
 	us_test_stack_free(s);
 }
 END_TEST
@@ -169,6 +174,8 @@ struct trace_log {
 static void record_trace(void *ctx, const struct us_trace_event *ev)
 {
 	struct trace_log *t = ctx;
+	if (ev->kind != US_TRACE_DROP)
+		return; /* coming up reports its addresses too */
 	t->n++;
 	t->when = ev->now;
 	t->kind = ev->kind;
@@ -181,7 +188,7 @@ START_TEST(drops_are_reported_through_the_trace_hook_with_the_time)
 	struct us_stack_config cfg = { .seed = 1, .trace = record_trace, .trace_ctx = &t };
 	struct us_stack *s = us_stack_new(&cfg);
 	struct us_iface_config c = iface_cfg();
-	ck_assert_int_eq(us_stack_add_iface(s, &c), 0);
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &c), 0);
 	uint8_t f[64];
 	size_t n = arp_request(f, sizeof f, "02 00 00 00 00 77");
 	us_stack_input(s, US_SEC(42), 0, f, n);
@@ -196,7 +203,7 @@ END_TEST
 START_TEST(counters_have_unique_names_and_start_at_zero)
 {
 	struct us_test_link link = { 0 };
-	struct us_stack *s = us_test_stack(&link, 1);
+	struct us_stack *s = us_test_stack(&link, 0); /* no address: no announcement counted */
 	struct us_counter c[512];
 	size_t n = us_stack_counters(s, c, 512);
 	ck_assert_uint_gt(n, 10);
@@ -217,7 +224,7 @@ END_TEST
 START_TEST(an_idle_stack_has_no_deadline)
 {
 	struct us_test_link link = { 0 };
-	struct us_stack *s = us_test_stack(&link, 1);
+	struct us_stack *s = us_test_stack(&link, 0);
 	ck_assert_int_eq(us_stack_next_deadline(s), US_TIME_NEVER);
 	us_stack_poll(s, US_SEC(1000));
 	ck_assert_int_eq(link.count, 0);

@@ -29,6 +29,7 @@
  *   (PCP: priority, D: drop eligible; the 16 bits together are the TCI.)
  *
  * Decisions:
+ * - Not implemented: 802.1ad stacked tags and 802.3 LLC/SNAP framing (below).
  * - One 802.1Q tag is recognised and skipped: its TCI is recorded and
  *   `ethertype` is the inner type. Stacked tags (an 802.1ad S-tag 0x88a8
  *   anywhere, or 0x8100 inside 0x8100) are refused on purpose with

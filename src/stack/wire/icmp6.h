@@ -99,6 +99,7 @@
 #define US_ICMP6_PARAM_HEADER	   0 /* erroneous header field encountered */
 #define US_ICMP6_PARAM_NEXT_HEADER 1 /* unrecognized Next Header type */
 #define US_ICMP6_PARAM_OPTION	   2 /* unrecognized IPv6 option */
+#define US_ICMP6_PARAM_HEADER_CHAIN 3 /* first fragment has an incomplete header chain (RFC 7112 §5) */
 
 /* A parsed ICMPv6 message; `rest` is bytes 4..7 in host order. */
 struct us_icmp6_hdr {

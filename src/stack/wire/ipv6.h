@@ -55,6 +55,9 @@
  *   Payload Length > len - 40           US_WIRE_BAD_TOTAL_LEN
  * A Payload Length shorter than the buffer is fine: the link's padding is
  * trimmed and `payload` spans exactly payload_len bytes.
+ * Not implemented: Jumbo Payload (RFC 2675); links here have 1500-65535
+ * byte MTUs, and Linux hosts drop jumbograms unless on such a link too.
+ * Not implemented: walking Mobility (135), HIP (139), Shim6 (140) headers.
  *
  * Offsets. Everything the caller may quote in an ICMPv6 Parameter Problem
  * pointer (RFC 4443 §3.4: "the octet offset within the invoking packet") is
@@ -78,7 +81,12 @@
 #define US_IPV6_HDR_LEN	       40
 #define US_IPV6_FRAG_HDR_LEN   8
 #define US_IPV6_FLOW_LABEL_MAX 0xfffffu
-/* The most extension headers us_ipv6_walk() follows before US_WIRE_EXT_TOO_MANY. */
+/* The most extension headers us_ipv6_walk() follows before US_WIRE_EXT_TOO_MANY.
+ * Deviation: RFC 8200 sets no limit. RFC 8504 §5.3 ("Protecting a Node from
+ * Excessive Extension Header Options") lets a node set limits, and RFC 8883
+ * defines the ICMPv6 errors for packets dropped by them. RFC 8200 §4.1's
+ * recommended order holds at most seven (Hop-by-Hop, Destination Options,
+ * Routing, Fragment, AH, ESP, Destination Options). */
 #define US_IPV6_MAX_EXT 8
 
 /* Hop-by-Hop / Destination option types. */
