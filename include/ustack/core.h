@@ -42,6 +42,29 @@ struct us_ip6 {
 	uint8_t b[16];
 };
 
+/* A socket address: a value type (no pointers), the same for both families.
+ * Addresses and ports are in host byte order; ip6 in network order. */
+#define US_AF_UNSPEC 0
+#define US_AF_INET 2
+#define US_AF_INET6 10
+
+struct us_addr {
+	int family;        /* US_AF_INET or US_AF_INET6 (US_AF_UNSPEC: none) */
+	uint16_t port;
+	uint32_t ip4;      /* family US_AF_INET */
+	struct us_ip6 ip6; /* family US_AF_INET6 */
+	uint32_t scope_id; /* interface index + 1 for link-local IPv6, else 0 */
+};
+
+/* "198.51.100.2", "2001:db8:1::2", "fe80::1%1" (scope: interface index) with
+ * the given port. 0, or -EINVAL for anything that is not a numeric address. */
+int us_addr_parse(const char *text, uint16_t port, struct us_addr *out);
+/* "198.51.100.2:7", "[2001:db8:1::2]:7" (port 0: the address alone).
+ * Returns the length written (at most US_ADDR_TEXT_MAX - 1), always
+ * NUL-terminated when cap > 0. */
+#define US_ADDR_TEXT_MAX 64
+size_t us_addr_format(const struct us_addr *a, char *buf, size_t cap);
+
 /* ---- Frames -------------------------------------------------------------- */
 
 /*
@@ -216,6 +239,83 @@ int us_stack_ping4(struct us_stack *s, us_time_t now, uint32_t dst, uint16_t id,
 		   const uint8_t *data, size_t len, uint8_t ttl);
 int us_stack_ping6(struct us_stack *s, us_time_t now, const struct us_ip6 *dst, uint16_t id,
 		   uint16_t seq, const uint8_t *data, size_t len, uint8_t hop_limit);
+
+/* ---- Sockets inside the core ------------------------------------------- */
+
+/*
+ * The core's endpoints: UDP (udp.c) and raw IP (raw.c). They are
+ * non-blocking and not thread-safe, like everything in the core; the runtime
+ * (src/api/socket.c) builds the blocking, thread-safe socket API on them.
+ * Received data waits in bounded queues inside the core (buffers from its
+ * pools, counted against the socket's receive buffer size); the event
+ * callback says when a socket becomes readable, writable or gets an error,
+ * and is called with the core's lock held: it must not call back into the
+ * core.
+ */
+enum us_sock_events {
+	US_EV_READABLE = 1, /* a datagram (or an error) waits */
+	US_EV_WRITABLE = 2,
+	US_EV_ERROR = 4,    /* a pending error (ICMP port unreachable, ...) */
+};
+typedef void (*us_sock_event_fn)(void *ctx, int events);
+
+/* Options the core keeps per socket. */
+enum us_sock_opt {
+	US_OPT_REUSEADDR, /* bind to a port others (not listening or connected) hold */
+	US_OPT_BROADCAST, /* may send to broadcast addresses (else -EACCES) */
+	US_OPT_RCVBUF,    /* bytes of received data that may wait (bounded, >= 256) */
+	US_OPT_SNDBUF,    /* recorded (datagrams are not queued for sending) */
+	US_OPT_TTL,       /* IPv4 TTL / IPv6 unicast hop limit; 0: the default */
+	US_OPT_TOS,       /* IPv4 TOS / IPv6 traffic class */
+	US_OPT_V6ONLY,    /* an IPv6 socket takes no IPv4 (default: dual stack, off) */
+};
+
+struct us_udp;
+struct us_raw;
+
+/* UDP (RFC 768, RFC 1122 §4.1). family: US_AF_INET or US_AF_INET6. NULL
+ * with *err a negative errno. */
+struct us_udp *us_udp_open(struct us_stack *s, int family, us_sock_event_fn ev, void *ctx, int *err);
+/* Drops queued datagrams and the port. */
+void us_udp_close(struct us_udp *u);
+/* port 0 picks an ephemeral port (RFC 6056). -EADDRINUSE, -EADDRNOTAVAIL,
+ * -EINVAL (already bound, wrong family). */
+int us_udp_bind(struct us_udp *u, const struct us_addr *local);
+/* Fixes the peer (input from others is dropped, counted); binds first when
+ * needed. A family of US_AF_UNSPEC dissolves the association. */
+int us_udp_connect(struct us_udp *u, const struct us_addr *remote);
+/* to NULL: the connected peer (-EDESTADDRREQ when none). -EMSGSIZE over
+ * 65507 bytes (IPv4) / 65527 (IPv6), -EACCES for broadcast without
+ * US_OPT_BROADCAST, -ENETUNREACH, -ENOBUFS. Larger than the MTU: fragmented. */
+int us_udp_sendto(struct us_udp *u, us_time_t now, const struct us_addr *to, const uint8_t *data,
+		  size_t len);
+/* The next datagram: copies up to cap bytes, returns its full length (larger
+ * than cap when truncated) and fills from; -EAGAIN when none waits; a pending
+ * error (-ECONNREFUSED) is returned once, before data. */
+int us_udp_recvfrom(struct us_udp *u, uint8_t *buf, size_t cap, struct us_addr *from);
+/* US_EV_* bits that hold now. */
+int us_udp_events(const struct us_udp *u);
+int us_udp_setopt(struct us_udp *u, enum us_sock_opt opt, int value);
+int us_udp_getopt(const struct us_udp *u, enum us_sock_opt opt, int *value);
+int us_udp_local(const struct us_udp *u, struct us_addr *out);
+int us_udp_remote(const struct us_udp *u, struct us_addr *out); /* -ENOTCONN */
+
+/* Raw IP: receives a copy of every packet of protocol proto addressed to us
+ * (IPv4: from the IP header on, as Linux does; IPv6: the payload only, RFC
+ * 3542 §3); sends a payload for which the stack builds the IP header (and
+ * for ICMPv6 the checksum, RFC 3542 §3.1). */
+struct us_raw *us_raw_open(struct us_stack *s, int family, int proto, us_sock_event_fn ev, void *ctx,
+			   int *err);
+void us_raw_close(struct us_raw *r);
+int us_raw_bind(struct us_raw *r, const struct us_addr *local);      /* port ignored */
+int us_raw_connect(struct us_raw *r, const struct us_addr *remote);  /* filters input */
+int us_raw_sendto(struct us_raw *r, us_time_t now, const struct us_addr *to, const uint8_t *data,
+		  size_t len);
+int us_raw_recvfrom(struct us_raw *r, uint8_t *buf, size_t cap, struct us_addr *from);
+int us_raw_events(const struct us_raw *r);
+int us_raw_setopt(struct us_raw *r, enum us_sock_opt opt, int value);
+int us_raw_getopt(const struct us_raw *r, enum us_sock_opt opt, int *value);
+int us_raw_local(const struct us_raw *r, struct us_addr *out);
 
 /*
  * Hand one received frame (starting at the Ethernet header) to the core.

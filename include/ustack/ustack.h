@@ -12,6 +12,9 @@
 #ifndef USTACK_USTACK_H
 #define USTACK_USTACK_H
 
+#include <stdio.h>
+#include <sys/types.h>
+
 #include <ustack/core.h>
 #include <ustack/driver.h>
 
@@ -26,6 +29,12 @@ struct us_clock {
 	/* A virtual clock moves only when its owner moves it: the runtime then
 	 * never sleeps on a deadline but waits for us_runtime_wake(). */
 	bool is_virtual;
+};
+
+/* One line of a hosts table: a name and one of its addresses. */
+struct us_host_entry {
+	const char *name;
+	struct us_addr addr;
 };
 
 struct us_runtime_config {
@@ -45,6 +54,14 @@ struct us_runtime_config {
 	int ipv6_prefix;
 
 	const char *pcap_path;      /* capture of every frame in and out, or NULL */
+
+	/* Name resolution for us_getaddrinfo(): a hosts table (copied at
+	 * start), then DNS to dns_server (family US_AF_UNSPEC: no DNS). */
+	const struct us_host_entry *hosts;
+	size_t n_hosts;
+	struct us_addr dns_server;  /* port 0 means 53 */
+	double dns_timeout;         /* seconds per try; 0: 2 s */
+	int dns_tries;              /* 0: 3 */
 	struct us_clock clock;
 
 	/* Pools and trace hook for the core. Its seed and secret are drawn with
@@ -76,6 +93,195 @@ void us_runtime_with_core(struct us_runtime *rt,
 
 /* The interface index of the runtime's link in its core (0). */
 int us_runtime_ifindex(const struct us_runtime *rt);
+
+/* The process's default runtime, used when a call is given NULL: the first
+ * one started, until it stops or another is made the default. */
+void us_runtime_set_default(struct us_runtime *rt);
+struct us_runtime *us_runtime_default(void);
+
+/* ===== Sockets ==========================================================
+ *
+ * The socket module of ../shared/spec/socket-api.md, in C. Every call
+ * returns -1 (or NULL) and sets errno on failure, with the value a CPython
+ * OSError would carry. Handles are small non-negative ints that stay safe
+ * after close: any call on a closed handle fails with EBADF and
+ * us_getsocketsta() returns -1; a handle is never reused for a newer socket
+ * (a generation count is part of it). The calls are thread-safe: several
+ * threads may use several sockets, and one socket, at once.
+ *
+ * Blocking follows the socket's timeout (us_settimeout): US_TIMEOUT_NONE
+ * blocks, 0 is non-blocking (EAGAIN), a positive value ends in ETIMEDOUT,
+ * measured on the runtime's clock (a virtual clock too). Stopping the
+ * runtime wakes every blocked call with ENETDOWN.
+ */
+
+/* Constants: the Linux values, so that numbers in traces look familiar. */
+#define US_SOCK_STREAM 1
+#define US_SOCK_DGRAM 2
+#define US_SOCK_RAW 3
+
+#ifndef US_IPPROTO_IP
+#define US_IPPROTO_IP 0
+#endif
+#ifndef US_IPPROTO_ICMP
+#define US_IPPROTO_ICMP 1
+#endif
+#ifndef US_IPPROTO_TCP
+#define US_IPPROTO_TCP 6
+#endif
+#ifndef US_IPPROTO_UDP
+#define US_IPPROTO_UDP 17
+#endif
+#ifndef US_IPPROTO_IPV6
+#define US_IPPROTO_IPV6 41
+#endif
+#ifndef US_IPPROTO_ICMPV6
+#define US_IPPROTO_ICMPV6 58
+#endif
+
+#define US_SOL_SOCKET 1
+#define US_SO_TYPE 3
+#define US_SO_ERROR 4
+#define US_SO_REUSEADDR 2
+#define US_SO_BROADCAST 6
+#define US_SO_SNDBUF 7
+#define US_SO_RCVBUF 8
+#define US_SO_KEEPALIVE 9
+#define US_SO_LINGER 13
+#define US_IP_TOS 1          /* level US_IPPROTO_IP */
+#define US_IP_TTL 2          /* level US_IPPROTO_IP */
+#define US_IPV6_UNICAST_HOPS 16 /* level US_IPPROTO_IPV6 */
+#define US_IPV6_V6ONLY 26    /* level US_IPPROTO_IPV6 */
+#define US_TCP_NODELAY 1     /* level US_IPPROTO_TCP */
+#define US_TCP_KEEPIDLE 4
+#define US_TCP_KEEPINTVL 5
+#define US_TCP_KEEPCNT 6
+
+#define US_SHUT_RD 0
+#define US_SHUT_WR 1
+#define US_SHUT_RDWR 2
+
+/* us_settimeout(s, US_TIMEOUT_NONE): block (Python's None). */
+#define US_TIMEOUT_NONE (-1.0)
+
+/* TCP states returned by us_getsocketsta(): the contract of the spec. */
+enum us_tcp_state {
+	US_TCP_CLOSED = 0,
+	US_TCP_LISTEN = 1,
+	US_TCP_SYN_SENT = 2,
+	US_TCP_SYN_RCVD = 3,
+	US_TCP_ESTABLISHED = 4,
+	US_TCP_FIN_WAIT_1 = 5,
+	US_TCP_FIN_WAIT_2 = 6,
+	US_TCP_CLOSE_WAIT = 7,
+	US_TCP_CLOSING = 8,
+	US_TCP_LAST_ACK = 9,
+	US_TCP_TIME_WAIT = 10,
+};
+#define US_TCP_NSTATES 11
+
+/* socket(af=AF_INET, type=SOCK_STREAM, proto=0): rt NULL is the default
+ * runtime; proto 0 picks the type's protocol. EAFNOSUPPORT, EPROTONOSUPPORT
+ * (a type/protocol mismatch; SOCK_STREAM until TCP lands), ESOCKTNOSUPPORT
+ * (unknown type), EMFILE (no free handle), ENOBUFS (the core's socket
+ * limit), ENOMEM, ENETDOWN.
+ *
+ * Datagram sockets: every send is one datagram, whole or not at all (never
+ * short); recv, recvfrom, read and readinto take one datagram, cut to the
+ * buffer (the rest of it is discarded); readline stops at the first '\n' of
+ * one datagram; to and from may not be NULL (EFAULT). */
+int us_socket(struct us_runtime *rt, int af, int type, int proto);
+/* Releases the socket; its handle is dead from here on. */
+int us_close(int s);
+int us_bind(int s, const struct us_addr *local);
+/* Datagram: fixes the peer. Stream: connects (EINPROGRESS when
+ * non-blocking; completion through us_poll). */
+int us_connect(int s, const struct us_addr *remote);
+int us_listen(int s, int backlog);
+int us_accept(int s, struct us_addr *peer);
+
+ssize_t us_send(int s, const void *buf, size_t len);
+ssize_t us_sendto(int s, const void *buf, size_t len, const struct us_addr *to);
+/* Sends everything: 0 once all of it is queued. Non-blocking (or on a
+ * timeout): -1 with EAGAIN (ETIMEDOUT) and *sent says how much went, so no
+ * byte is lost or sent twice. sent may be NULL. */
+int us_sendall(int s, const void *buf, size_t len, size_t *sent);
+/* Never short on a blocking socket; what was sent on a non-blocking one. */
+ssize_t us_write(int s, const void *buf, size_t len);
+
+ssize_t us_recv(int s, void *buf, size_t len);
+ssize_t us_recvfrom(int s, void *buf, size_t len, struct us_addr *from);
+/* Blocking: size bytes, fewer only at end of stream (datagrams: one). On a
+ * timeout after part of the data came, that part is returned. */
+ssize_t us_read(int s, void *buf, size_t size);
+/* read() without a size: everything until end of stream into a malloc'd
+ * *buf (free() it). */
+int us_readall(int s, uint8_t **buf, size_t *len);
+/* At most nbytes (0: buflen) into buf; the count read. */
+ssize_t us_readinto(int s, void *buf, size_t buflen, size_t nbytes);
+/* One line up to and including '\n', at most cap - 1 bytes, NUL-terminated;
+ * its length (0 at end of stream). */
+ssize_t us_readline(int s, char *buf, size_t cap);
+
+/* value/len as in setsockopt(2): an int, or a buffer (struct linger for
+ * US_SO_LINGER). ENOPROTOOPT for an unknown level or option, EINVAL for a
+ * wrong size or value. us_setsockopt_int() is the integer form. */
+int us_setsockopt(int s, int level, int opt, const void *value, size_t len);
+int us_setsockopt_int(int s, int level, int opt, int value);
+int us_getsockopt(int s, int level, int opt, void *value, size_t *len);
+
+/* seconds >= 0, or US_TIMEOUT_NONE; NaN and other negatives: EINVAL. */
+int us_settimeout(int s, double seconds);
+int us_gettimeout(int s, double *seconds);
+int us_setblocking(int s, bool blocking);
+
+/* A stdio stream on the socket: "rb" or "wb" (EINVAL otherwise). Closing
+ * the FILE does not close the socket. */
+FILE *us_makefile(int s, const char *mode);
+
+/* The TCP state (enum us_tcp_state); 0 for other sockets; -1 (EBADF) after close. */
+int us_getsocketsta(int s);
+
+int us_shutdown(int s, int how);
+int us_getsockname(int s, struct us_addr *a);
+int us_getpeername(int s, struct us_addr *a);
+
+/* poll(2) over sockets. timeout_ms < 0 blocks; measured on the runtime's
+ * clock. Returns how many have revents, 0 on timeout. A closed handle gets
+ * US_POLLNVAL. */
+#define US_POLLIN 0x001
+#define US_POLLOUT 0x004
+#define US_POLLERR 0x008
+#define US_POLLHUP 0x010
+#define US_POLLNVAL 0x020
+struct us_pollfd {
+	int sock;
+	short events;
+	short revents;
+};
+int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms);
+
+/* getaddrinfo(host, port): the original's five fields. Numeric addresses
+ * need no lookup; then the runtime's hosts table; then DNS (A and AAAA)
+ * through the stack itself to the configured name server. */
+struct us_addrinfo {
+	int family;    /* US_AF_INET or US_AF_INET6 */
+	int type;      /* US_SOCK_STREAM */
+	int proto;     /* US_IPPROTO_TCP */
+	char canonname[256];
+	struct us_addr addr;
+	struct us_addrinfo *next;
+};
+/* 0, or a negative US_EAI_* code; us_gai_strerror() names it. */
+#define US_EAI_NONAME (-2)   /* NXDOMAIN, or no address of any family */
+#define US_EAI_AGAIN (-3)    /* the name server did not answer in time */
+#define US_EAI_FAIL (-4)     /* a malformed or refused answer */
+#define US_EAI_FAMILY (-6)
+#define US_EAI_MEMORY (-10)
+#define US_EAI_SYSTEM (-11)  /* errno says */
+int us_getaddrinfo(struct us_runtime *rt, const char *host, uint16_t port, struct us_addrinfo **res);
+void us_freeaddrinfo(struct us_addrinfo *res);
+const char *us_gai_strerror(int code);
 
 #ifdef __cplusplus
 }

@@ -3,17 +3,27 @@
  * runtime.c - one thread that drives the core: it waits on the driver's
  * descriptor and an eventfd, with the core's next deadline as its timeout.
  *
- *   loop:  lock; poll the core at now; read its next deadline; unlock
+ *   loop:  lock; poll the core at now; read its next deadline;
+ *          (virtual clock moved: wake the socket calls waiting on it); unlock
  *          ppoll(driver fd, wake eventfd; timeout = deadline - now)
  *          for each frame the driver has: lock; capture; us_stack_input(); unlock
  *
  * Frames leave through transmit_frame(), which the core calls with the lock
  * held: it writes the frame to the capture, stamped with the time the core
- * was given, and hands it to the driver. Read docs/architecture.md first.
+ * was given, and hands it to the driver. Sockets (socket.c) call into the
+ * same core under the same lock from the application's threads.
+ *
+ * Also here: the process's default runtime, the bookkeeping that lets
+ * us_runtime_stop() wake and drain the socket calls before it frees
+ * anything (runtime_impl.h explains the two locks), and the resolver's
+ * configuration (hosts table and name server, copied at start).
+ *
+ * Read docs/architecture.md first, then runtime_impl.h.
  */
 #include <ustack/ustack.h>
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,25 +37,82 @@
 #include <ustack/capture.h>
 #include <ustack/tap.h>
 
+#include "runtime_impl.h"
+#include "socket_impl.h"
+
 /* Frames read in one go before the loop looks at timers and the wake fd. */
 #define RX_BATCH 64
 
-struct us_runtime {
-	pthread_mutex_t lock; /* the core lock: held for every call into the core */
-	pthread_t thread;
-	atomic_bool stopping;
-	int wake_fd;
+/* RFC 1035 §4.2.1: "Messages sent using UDP user server port 53". */
+#define DNS_PORT 53
+#define DNS_DEFAULT_TIMEOUT 2.0
+#define DNS_DEFAULT_TRIES 3
 
-	struct us_stack *stack;
-	int ifindex;
-	struct us_driver driver;
-	struct us_clock clock;
-	struct us_pcap_writer *pcap;
-	us_time_t core_now; /* the time given to the core call in progress */
-	bool pcap_dirty;    /* written since the last flush */
+/* The API lock and what it guards here (the socket table is socket.c's). */
+static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct us_runtime *default_rt;
 
-	uint8_t *rx_buf;
-};
+void us_api_lock(void)
+{
+	pthread_mutex_lock(&api_lock);
+}
+
+void us_api_unlock(void)
+{
+	pthread_mutex_unlock(&api_lock);
+}
+
+bool us_runtime_pin(struct us_runtime *rt)
+{
+	if (rt->dead)
+		return false;
+	rt->users++;
+	return true;
+}
+
+void us_runtime_unpin(struct us_runtime *rt)
+{
+	if (--rt->users == 0 && rt->dead)
+		pthread_cond_broadcast(&rt->drained);
+}
+
+struct us_runtime *us_runtime_default_locked(void)
+{
+	return default_rt;
+}
+
+void us_runtime_set_default(struct us_runtime *rt)
+{
+	us_api_lock();
+	/* A runtime already stopping cannot become the default. */
+	if (!rt || !rt->dead)
+		default_rt = rt;
+	us_api_unlock();
+}
+
+struct us_runtime *us_runtime_default(void)
+{
+	us_api_lock();
+	struct us_runtime *rt = default_rt;
+	us_api_unlock();
+	return rt;
+}
+
+const struct us_host_entry *us_runtime_hosts(const struct us_runtime *rt, size_t *n)
+{
+	if (n)
+		*n = rt->n_hosts;
+	return rt->hosts;
+}
+
+const struct us_addr *us_runtime_dns(const struct us_runtime *rt, double *timeout, int *tries)
+{
+	if (timeout)
+		*timeout = rt->dns_timeout;
+	if (tries)
+		*tries = rt->dns_tries;
+	return rt->dns.family == US_AF_UNSPEC ? NULL : &rt->dns;
+}
 
 static us_time_t monotonic_now(void)
 {
@@ -137,6 +204,12 @@ static void *stack_thread(void *arg)
 		us_stack_poll(rt->stack, rt->core_now);
 		us_time_t deadline = us_stack_next_deadline(rt->stack);
 		us_time_t now = rt->core_now;
+		/* A virtual clock moves without the core's help: socket calls
+		 * waiting for a deadline learn of it here, and look again. */
+		if (rt->clock.is_virtual && now != rt->clock_seen) {
+			rt->clock_seen = now;
+			us_socket_clock_moved(rt);
+		}
 		/* Before sleeping, let a reader of the live capture see everything. */
 		if (rt->pcap_dirty) {
 			us_pcap_writer_flush(rt->pcap);
@@ -204,6 +277,8 @@ static void free_runtime(struct us_runtime *rt)
 	if (rt->wake_fd >= 0)
 		close(rt->wake_fd);
 	pthread_mutex_destroy(&rt->lock);
+	pthread_cond_destroy(&rt->drained);
+	free(rt->hosts);
 	free(rt->rx_buf);
 	free(rt);
 }
@@ -254,6 +329,52 @@ static int setup_core(struct us_runtime *rt, const struct us_runtime_config *cfg
 	return 0;
 }
 
+/* The hosts table and name server, checked and copied: the caller's memory
+ * may go once us_runtime_start() returns. */
+static int copy_resolver_config(struct us_runtime *rt, const struct us_runtime_config *cfg)
+{
+	const struct us_addr *dns = &cfg->dns_server;
+	if (dns->family != US_AF_UNSPEC && dns->family != US_AF_INET && dns->family != US_AF_INET6)
+		return -EINVAL;
+	if (isnan(cfg->dns_timeout) || cfg->dns_timeout < 0 || isinf(cfg->dns_timeout) ||
+	    cfg->dns_tries < 0)
+		return -EINVAL;
+	rt->dns = *dns;
+	if (rt->dns.family != US_AF_UNSPEC && rt->dns.port == 0)
+		rt->dns.port = DNS_PORT;
+	rt->dns_timeout = cfg->dns_timeout > 0 ? cfg->dns_timeout : DNS_DEFAULT_TIMEOUT;
+	rt->dns_tries = cfg->dns_tries > 0 ? cfg->dns_tries : DNS_DEFAULT_TRIES;
+
+	if (cfg->n_hosts == 0)
+		return 0;
+	if (!cfg->hosts || cfg->n_hosts > SIZE_MAX / 2 / sizeof *cfg->hosts)
+		return -EINVAL;
+	/* One block: the entries, then their names. */
+	size_t bytes = cfg->n_hosts * sizeof *cfg->hosts;
+	for (size_t i = 0; i < cfg->n_hosts; i++) {
+		const struct us_host_entry *h = &cfg->hosts[i];
+		if (!h->name || (h->addr.family != US_AF_INET && h->addr.family != US_AF_INET6))
+			return -EINVAL;
+		size_t len = strlen(h->name) + 1;
+		if (len > SIZE_MAX - bytes)
+			return -EINVAL;
+		bytes += len;
+	}
+	rt->hosts = malloc(bytes);
+	if (!rt->hosts)
+		return -ENOMEM;
+	char *names = (char *)(rt->hosts + cfg->n_hosts);
+	for (size_t i = 0; i < cfg->n_hosts; i++) {
+		size_t len = strlen(cfg->hosts[i].name) + 1;
+		memcpy(names, cfg->hosts[i].name, len);
+		rt->hosts[i].name = names;
+		rt->hosts[i].addr = cfg->hosts[i].addr;
+		names += len;
+	}
+	rt->n_hosts = cfg->n_hosts;
+	return 0;
+}
+
 struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *err)
 {
 	int rc = -EINVAL, dummy;
@@ -270,18 +391,23 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 		return NULL;
 	}
 	pthread_mutex_init(&rt->lock, NULL);
+	pthread_cond_init(&rt->drained, NULL);
 	atomic_init(&rt->stopping, false);
 	rt->clock = cfg->clock;
+	rt->wake_fd = -1;
+	/* The driver first: from here on a failed start closes it. */
+	if ((rc = open_driver(rt, cfg)) < 0) {
+		memset(&rt->driver, 0, sizeof rt->driver);
+		goto fail;
+	}
 	rt->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	rt->rx_buf = malloc(US_PBUF_LARGE);
 	if (rt->wake_fd < 0 || !rt->rx_buf) {
 		rc = rt->wake_fd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
-	if ((rc = open_driver(rt, cfg)) < 0) {
-		memset(&rt->driver, 0, sizeof rt->driver);
+	if ((rc = copy_resolver_config(rt, cfg)) < 0)
 		goto fail;
-	}
 	/* The capture opens first: it holds even what coming up sends. */
 	if (cfg->pcap_path) {
 		rt->pcap = us_pcap_writer_open(cfg->pcap_path, &rc);
@@ -297,8 +423,13 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	}
 	if ((rc = setup_core(rt, cfg)) < 0)
 		goto fail;
+	rt->clock_seen = rt->core_now;
 	if ((rc = -pthread_create(&rt->thread, NULL, stack_thread, rt)) < 0)
 		goto fail;
+	us_api_lock();
+	if (!default_rt)
+		default_rt = rt;
+	us_api_unlock();
 	return rt;
 fail:
 	free_runtime(rt);
@@ -310,8 +441,28 @@ void us_runtime_stop(struct us_runtime *rt)
 {
 	if (!rt)
 		return;
+	/* First, no socket call may start on rt (ENETDOWN). */
+	us_api_lock();
+	rt->dead = true;
+	if (default_rt == rt)
+		default_rt = NULL;
+	us_api_unlock();
+
 	atomic_store(&rt->stopping, true);
 	us_runtime_wake(rt);
 	pthread_join(rt->thread, NULL);
+
+	/* Then the calls in progress wake with ENETDOWN ... */
+	pthread_mutex_lock(&rt->lock);
+	rt->down = true;
+	us_socket_runtime_down(rt);
+	pthread_mutex_unlock(&rt->lock);
+
+	/* ... and leave; the sockets outlive rt until their us_close(). */
+	us_api_lock();
+	while (rt->users)
+		pthread_cond_wait(&rt->drained, &api_lock);
+	us_socket_runtime_detach(rt);
+	us_api_unlock();
 	free_runtime(rt);
 }

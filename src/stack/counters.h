@@ -15,6 +15,7 @@
 #include "ip_counters.h"
 #include "nd6_counters.h"
 #include "reass_counters.h"
+#include "udp_counters.h"
 
 #define US_STACK_COUNTERS(X)                                                                       \
 	X(ETH_IN, "eth.in_frames")                                                                 \
@@ -34,7 +35,9 @@
 	US_IP_COUNTERS(X)                                                                          \
 	US_REASS_COUNTERS(X)                                                                       \
 	US_IP6_COUNTERS(X)                                                                         \
-	US_ND6_COUNTERS(X)
+	US_ND6_COUNTERS(X)                                                                         \
+	US_UDP_COUNTERS(X)                                                                         \
+	US_RAW_COUNTERS(X)
 
 enum us_counter_id {
 #define US_COUNTER_ENUM(id, name) US_CTR_##id,

@@ -67,6 +67,7 @@ struct us_ip6_tx {
 	struct us_ip6 dst;
 	uint8_t next_header;
 	uint8_t hop_limit;       /* 0: the interface's current hop limit (1 for multicast) */
+	uint8_t traffic_class;   /* RFC 8200 §7 (DSCP and ECN) */
 	int ifindex;             /* -1: by route; needed for link-local and multicast dst */
 	bool unspecified_src;    /* send from :: on purpose (DAD probes, RFC 4862 §5.4.2) */
 };

@@ -27,9 +27,8 @@
  * Not implemented: Multicast Listener Discovery (RFC 2710, RFC 3810): we
  * send no reports, and queries and reports are dropped (icmp6.drop_mld), so
  * a switch that snoops MLD may not forward our solicited-node groups to us.
- * Not implemented: telling the transports about the errors quoting their
- * packets (RFC 4443 §2.4 (d)): UDP and TCP add that with their issues; until
- * then errors are validated and counted.
+ * Errors quoting our packets go to the transport that sent them (RFC 4443
+ * §2.4 (d)): UDP (udp.c) for now; TCP adds its case with its issue.
  */
 #include "stack.h"
 
@@ -273,6 +272,28 @@ static int quoted_packet(struct us_stack *s, struct us_iface *ifc, const struct 
 	return 0;
 }
 
+/* RFC 4443 §2.4 (d): "An ICMPv6 error message MUST be passed to the
+ * upper-layer process that originated the packet", found by the upper-layer
+ * protocol of the quoted packet. A quote cut short inside its extension
+ * headers names nobody. */
+static void error_to_transport(struct us_stack *s, const struct us_icmp6_hdr *h,
+			       const struct us_ipv6_hdr *q)
+{
+	uint8_t proto;
+	const uint8_t *upper;
+	size_t upper_len;
+
+	if (us_ip6_upper_layer(q, &proto, &upper, &upper_len) != US_WIRE_OK)
+		return;
+	switch (proto) {
+	case US_IPPROTO_UDP:
+		us_udp_icmp_error6(s, h->type, h->code, q, upper, upper_len);
+		break;
+	default:
+		break;
+	}
+}
+
 static int packet_too_big(struct us_stack *s, struct us_iface *ifc, const struct us_icmp6_hdr *h)
 {
 	struct us_ipv6_hdr q;
@@ -290,6 +311,7 @@ static int packet_too_big(struct us_stack *s, struct us_iface *ifc, const struct
 		return us_drop(s, US_CTR_ICMP6_DROP_PTB_BELOW_MIN, ifc->index,
 			       "packet too big below 1280");
 	us_ip6_pmtu_update(s, &q.dst, mtu);
+	error_to_transport(s, h, &q);
 	return 0;
 }
 
@@ -299,7 +321,11 @@ static int error_message(struct us_stack *s, struct us_iface *ifc, const struct 
 	struct us_ipv6_hdr q;
 
 	us_count(s, ctr);
-	return quoted_packet(s, ifc, h, &q);
+	int err = quoted_packet(s, ifc, h, &q);
+	if (err < 0)
+		return err;
+	error_to_transport(s, h, &q);
+	return 0;
 }
 
 int us_ip6_icmp_input(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6_hdr *ip,

@@ -16,8 +16,10 @@
  *   fragment_input   RFC 8200 §4.5 checks, then us_reass_add(); when the
  *                    datagram is complete, reassembled() rebuilds it and
  *                    hands it to process() again
- *   deliver          ICMPv6 -> us_ip6_icmp_input() (ip6_icmp.c); anything
- *                    else -> Parameter Problem code 1
+ *   deliver          a copy to every matching raw socket (raw.c), then
+ *                    ICMPv6 -> us_ip6_icmp_input() (ip6_icmp.c), UDP ->
+ *                    us_udp_input6() (udp.c); anything else (that no raw
+ *                    socket took) -> Parameter Problem code 1
  *
  * We are a host (RFC 8200 §2 "node that is not a router"): nothing is
  * forwarded, and a packet is taken only on the interface owning its
@@ -34,8 +36,8 @@
  * Not implemented: Jumbo Payload (RFC 2675: us_ipv6_parse refuses Payload
  * Length 0); IPsec (RFC 4301): a packet with an Authentication Header is
  * dropped (ip6.drop_ah_not_implemented), since taking it would ignore its
- * authentication, and ESP is an unrecognized Next Header; UDP and TCP,
- * whose issues add them to deliver().
+ * authentication, and ESP is an unrecognized Next Header; TCP, whose issue
+ * adds it to deliver().
  * Not implemented: the ICMPv6 errors of RFC 8883 for packets over our
  * extension header limits (US_IPV6_MAX_EXT): those are dropped silently.
  */
@@ -305,16 +307,25 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 	size_t len = US_IPV6_HDR_LEN + ip->payload_len;
 	const uint8_t *upper = ip->payload + x->upper_offset;
 
+	/* RFC 6980 §5: "nodes MUST silently ignore NDP messages if the packet
+	 * carrying them includes an IPv6 Fragmentation Header" (atomic
+	 * fragments and reassembled packets alike). */
+	if (x->upper_proto == US_IPPROTO_ICMPV6 && (fragmented || x->has_frag) &&
+	    is_ndp(upper, x->upper_len))
+		return us_drop(s, US_CTR_IP6_DROP_FRAGMENTED_NDP, ifc->index,
+			       "NDP message in a fragmented packet");
+	/* Raw sockets get their copies first (RFC 3542 §3: the payload after
+	 * the extension headers), as Linux's raw6_local_deliver. */
+	bool raw = x->upper_proto != US_IPPROTO_NONE &&
+		   us_raw_input6(s, ifc, ip, x->upper_proto, upper, x->upper_len);
+
 	switch (x->upper_proto) {
 	case US_IPPROTO_ICMPV6:
-		/* RFC 6980 §5: "nodes MUST silently ignore NDP messages if the
-		 * packet carrying them includes an IPv6 Fragmentation Header"
-		 * (atomic fragments and reassembled packets alike). */
-		if ((fragmented || x->has_frag) && is_ndp(upper, x->upper_len))
-			return us_drop(s, US_CTR_IP6_DROP_FRAGMENTED_NDP, ifc->index,
-				       "NDP message in a fragmented packet");
 		us_count(s, US_CTR_IP6_DELIVERED);
 		return us_ip6_icmp_input(s, ifc, ip, upper, x->upper_len, link_mcast);
+	case US_IPPROTO_UDP:
+		us_count(s, US_CTR_IP6_DELIVERED);
+		return us_udp_input6(s, ifc, ip, upper, x->upper_len, pkt, len, link_mcast);
 	case US_IPPROTO_NONE:
 		/* RFC 8200 §4.7: "If the Payload Length field of the IPv6
 		 * header indicates the presence of octets past the end of a
@@ -322,9 +333,12 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 		 * must be ignored." */
 		us_count(s, US_CTR_IP6_NO_NEXT_HEADER);
 		return 0;
-	case US_IPPROTO_UDP: /* UDP (RFC 768) is dispatched here by its own issue */
-	case US_IPPROTO_TCP: /* and TCP (RFC 9293) by its own; until then, unserved */
+	case US_IPPROTO_TCP: /* TCP (RFC 9293) is dispatched here by its own issue */
 	default:
+		if (raw) {
+			us_count(s, US_CTR_IP6_DELIVERED);
+			return 0;
+		}
 		/* RFC 8200 §4: when "the Next Header value in the current
 		 * header is unrecognized by the node, it should discard the
 		 * packet and send an ICMP Parameter Problem message to the

@@ -410,6 +410,7 @@ int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx 
 		return out_drop(s, b, US_CTR_IP6_OUT_DROP_NO_ROUTE, err);
 
 	struct us_ipv6_hdr h = {
+		.traffic_class = tx->traffic_class,
 		.next_header = tx->next_header,
 		.hop_limit = tx->hop_limit,
 		.dst = tx->dst,

@@ -344,14 +344,16 @@ static void frag_needed(struct us_stack *s, const struct us_icmp4_hdr *h,
  * 1122 §3.2.2: "the IP protocol number MUST be extracted from the original
  * header and used to select the appropriate transport protocol entity to
  * handle the error".
- * The UDP and TCP issues add their cases here (a port unreachable to the
- * UDP socket, RFC 5927's checks before TCP acts on any of them).
+ * UDP: RFC 1122 §4.1.3.3 (udp.c decides which socket hears of it). The TCP
+ * issue adds its case here (RFC 5927's checks before TCP acts on any).
  */
 static void error_to_transport(struct us_stack *s, const struct us_icmp4_hdr *h,
 			       const struct us_ipv4_hdr *q)
 {
-	(void)h;
 	switch (q->proto) {
+	case US_IPPROTO_UDP:
+		us_udp_icmp_error4(s, h->type, h->code, q);
+		break;
 	default:
 		/* No transport here claims errors yet: counted, as netstat's
 		 * "ICMP input histogram" would show them. */

@@ -13,7 +13,8 @@
  *   4. source: not martian, not a broadcast, not our own;
  *   5. options: source routes are refused, the rest ignored;
  *   6. fragments go to reassembly;
- *   7. deliver by protocol (deliver(): the switch UDP and TCP extend).
+ *   7. deliver: a copy to every matching raw socket (raw.c), then by
+ *      protocol (deliver(): ICMP, UDP; the TCP issue adds its case).
  *
  * Decisions:
  * - TTL is not checked. RFC 1122 §3.2.1.7: "A host MUST NOT discard a
@@ -162,19 +163,29 @@ static bool has_source_route(const struct us_ipv4_hdr *ip)
 }
 
 /*
- * Step 7: the delivery switch, one case per protocol this stack speaks.
- * The UDP and TCP issues add `case US_IPPROTO_UDP:` and `case
- * US_IPPROTO_TCP:` here. pkt/len is the whole datagram (header first), for
- * the ICMP error quote.
+ * Step 7: the delivery switch, one case per protocol this stack speaks (the
+ * TCP issue adds `case US_IPPROTO_TCP:`). pkt/len is the whole datagram
+ * (header first), for the ICMP error quote and for raw sockets, which get
+ * their copies first, as Linux's raw_local_deliver does: a raw socket sees
+ * every packet of its protocol, and the stack still handles it.
  */
 static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv4_hdr *ip,
 		   const uint8_t *pkt, size_t len, bool link_bcast)
 {
+	bool raw = us_raw_input4(s, ifc, ip, pkt, len);
 	switch (ip->proto) {
 	case US_IPPROTO_ICMP:
 		us_count(s, US_CTR_IP_IN_DELIVERED);
 		return us_icmp_input(s, ifc, ip, ip->payload, ip->payload_len, link_bcast);
+	case US_IPPROTO_UDP:
+		us_count(s, US_CTR_IP_IN_DELIVERED);
+		return us_udp_input4(s, ifc, ip, pkt, len, link_bcast);
 	default:
+		/* A raw socket speaks the protocol for us. */
+		if (raw) {
+			us_count(s, US_CTR_IP_IN_DELIVERED);
+			return 0;
+		}
 		/* RFC 1122 §3.2.2.1: a host SHOULD generate Destination
 		 * Unreachable "protocol unreachable" when the designated
 		 * transport protocol is not supported. us_icmp_error() applies

@@ -50,6 +50,8 @@ struct us_stack *us_stack_new(const struct us_stack_config *cfg)
 	us_ip_init(s);
 	us_ip6_init(s);
 	us_nd6_init(s);
+	us_udp_init(s);
+	us_raw_init(s);
 	return s;
 }
 
@@ -57,7 +59,10 @@ void us_stack_free(struct us_stack *s)
 {
 	if (!s)
 		return;
-	/* Modules give back the buffers they hold (queues, fragments) first. */
+	/* Modules give back the buffers they hold (queues, fragments) first;
+	 * sockets still open are closed. */
+	us_raw_fini(s);
+	us_udp_fini(s);
 	us_nd6_fini(s);
 	us_reass_fini(s);
 	us_arp_fini(s);

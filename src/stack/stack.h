@@ -23,7 +23,9 @@
 #include "nd6.h"
 #include "pbuf.h"
 #include "rand.h"
+#include "raw.h"
 #include "reass.h"
+#include "udp.h"
 
 #define US_MAX_IFACES 8
 #define US_MAX_ADDR4 8
@@ -85,6 +87,8 @@ struct us_stack {
 	struct us_ip_state ip;
 	struct us_ip6_state ip6;
 	struct us_nd6_state nd6;
+	struct us_udp_state udp;
+	struct us_raw_state raw;
 };
 
 static inline void us_count(struct us_stack *s, enum us_counter_id id)

@@ -43,7 +43,7 @@ else
 fi
 ninja -C "$build"
 
-for f in fuzz_wire fuzz_input; do
+for f in fuzz_wire fuzz_input fuzz_dns; do
 	if [ ! -x "$build/tests/fuzz/$f" ]; then
 		echo "run-fuzz: $build/tests/fuzz/$f was not built (is the compiler clang? see tests/fuzz/meson.build)" >&2
 		exit 1
@@ -63,9 +63,12 @@ echo "run-fuzz: $(find "$corpus/seeds" -type f | wc -l) seed files in $corpus/se
 # -max_len covers a 64 KB datagram in a VLAN-tagged frame (MAX_INPUT in
 # fuzz_wire.c); the default (the largest seed) would keep the fuzzer from
 # growing inputs, and -len_control lets it grow them sooner.
-# The time is shared: two thirds for the parsers, one third for the input path.
-wire_secs=$((secs * 2 / 3))
-input_secs=$((secs - wire_secs))
+# The time is shared: half for the parsers, a third for the input path, the
+# rest for DNS answers.
+wire_secs=$((secs / 2))
+input_secs=$((secs / 3))
+dns_secs=$((secs - wire_secs - input_secs))
+[ "$dns_secs" -gt 0 ] || dns_secs=1
 [ "$wire_secs" -gt 0 ] || wire_secs=1
 [ "$input_secs" -gt 0 ] || input_secs=1
 mkdir -p "$corpus/work-input"
@@ -97,3 +100,13 @@ done
 	-print_final_stats=1 \
 	-artifact_prefix="$artifacts/" \
 	"$corpus/work" "$corpus/seeds"
+
+mkdir -p "$corpus/work-dns"
+"$build/tests/fuzz/fuzz_dns" \
+	-max_total_time="$dns_secs" \
+	-max_len=4096 \
+	-timeout=10 \
+	-rss_limit_mb=2048 \
+	-print_final_stats=1 \
+	-artifact_prefix="$artifacts/" \
+	"$corpus/work-dns" "$corpus/seeds"

@@ -461,10 +461,10 @@ START_TEST(unrecognized_next_header_gets_parameter_problem_code_1_at_its_field)
 	inject_hex(s, 0, ETH_TO_US V6_TO_US("00 10", "3c") "fd 00 01 04 00 00 00 00"
 		   "de ad be ef 00 00 00 00");
 	expect_error(&link, 1, US_ICMP6_PARAM_PROBLEM, US_ICMP6_PARAM_NEXT_HEADER, 40);
-	/* ESP (IPsec is not implemented), and UDP until its module comes. */
+	/* ESP (IPsec is not implemented), and SCTP (132, nor is it). */
 	inject_hex(s, 0, ETH_TO_US V6_TO_US("00 08", "32") "00 00 00 01 00 00 00 01");
 	expect_error(&link, 2, US_ICMP6_PARAM_PROBLEM, US_ICMP6_PARAM_NEXT_HEADER, 6);
-	inject_hex(s, 0, ETH_TO_US V6_TO_US("00 08", "11") "04 00 00 35 00 08 00 00");
+	inject_hex(s, 0, ETH_TO_US V6_TO_US("00 08", "84") "04 00 00 35 00 08 00 00");
 	expect_error(&link, 3, US_ICMP6_PARAM_PROBLEM, US_ICMP6_PARAM_NEXT_HEADER, 6);
 	ck_assert_uint_eq(ctr(s, "ip6.drop_unknown_next_header"), 4);
 

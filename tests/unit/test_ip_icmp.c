@@ -684,8 +684,9 @@ START_TEST(other_errors_are_counted_by_type)
 		ck_assert_uint_eq(us_stack_counter(s, cases[i].ctr), 1);
 	}
 	/* Unreachable, time exceeded and parameter problem go up to the
-	 * transport hook (none claims them yet). */
-	ck_assert_uint_eq(us_stack_counter(s, "icmp.in_errors_unclaimed"), 3);
+	 * transport the quote names: UDP, where no socket sent it. */
+	ck_assert_uint_eq(us_stack_counter(s, "udp.icmp_error_no_socket"), 3);
+	ck_assert_uint_eq(us_stack_counter(s, "icmp.in_errors_unclaimed"), 0);
 	ck_assert_int_eq(link.count, 0);
 	us_test_stack_free(s);
 }

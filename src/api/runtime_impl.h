@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime_impl.h - the runtime's insides, shared by the files of src/api/
+ * (runtime.c, socket.c, resolve.c). Not installed.
+ *
+ * Two kinds of lock, never nested in each other:
+ *  - the API lock (us_api_lock()): one per process. It guards the default
+ *    runtime, each runtime's liveness (dead, users), and the socket handle
+ *    table of socket.c. Held only for short bookkeeping, never while waiting
+ *    for the network.
+ *  - each runtime's core lock (rt->lock): held for every call into the core
+ *    and for the socket state kept beside it. Socket calls wait on condition
+ *    variables tied to it.
+ * A poll waiter's own mutex (socket.c) may be taken with a core lock held,
+ * never the other way round.
+ *
+ * A runtime's life, as seen from the sockets: us_runtime_stop() first marks
+ * it dead under the API lock (no call can start on it: ENETDOWN), joins the
+ * stack thread, wakes every call in progress under the core lock (they
+ * return ENETDOWN; us_socket_runtime_down()), waits under the API lock until
+ * none is left (users == 0), detaches its sockets from it
+ * (us_socket_runtime_detach(): their handles stay valid until us_close) and
+ * only then frees it.
+ *
+ * Read runtime.c first, then socket.c.
+ */
+#ifndef USTACK_RUNTIME_IMPL_H
+#define USTACK_RUNTIME_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <ustack/ustack.h>
+
+struct us_pcap_writer;
+struct us_sock;      /* socket.c */
+struct us_poll_node; /* socket.c */
+
+struct us_runtime {
+	pthread_mutex_t lock; /* the core lock: held for every call into the core */
+	pthread_t thread;
+	atomic_bool stopping;
+	int wake_fd;
+
+	struct us_stack *stack;
+	int ifindex;
+	struct us_driver driver;
+	struct us_clock clock;
+	struct us_pcap_writer *pcap;
+	us_time_t core_now; /* the time given to the core call in progress */
+	bool pcap_dirty;    /* written since the last flush */
+
+	uint8_t *rx_buf;
+
+	/* Under the core lock. */
+	struct us_sock *socks;        /* the runtime's open sockets (socket.c) */
+	struct us_poll_node *pollers; /* us_poll() calls waiting on its sockets */
+	bool down;                    /* stopped: every socket call fails with ENETDOWN */
+	us_time_t clock_seen;         /* the virtual time the loop last announced */
+
+	/* Under the API lock. */
+	bool dead;               /* stopping: no call may start on it */
+	unsigned users;          /* calls in progress on it (us_runtime_pin) */
+	pthread_cond_t drained;  /* signalled when users drops to 0 while dead */
+
+	/* Name resolution: copied at start, read-only afterwards. */
+	struct us_host_entry *hosts; /* names point into the same allocation */
+	size_t n_hosts;
+	struct us_addr dns;          /* family US_AF_UNSPEC: no DNS */
+	double dns_timeout;          /* seconds per try */
+	int dns_tries;
+};
+
+/* The process-wide API lock (see above). */
+void us_api_lock(void);
+void us_api_unlock(void);
+
+/* With the API lock held: marks a call in progress on rt, so that rt is not
+ * freed before us_runtime_unpin(). False (nothing done) when rt is stopping. */
+bool us_runtime_pin(struct us_runtime *rt);
+/* With the API lock held: the call is over. */
+void us_runtime_unpin(struct us_runtime *rt);
+/* With the API lock held: the default runtime, or NULL. */
+struct us_runtime *us_runtime_default_locked(void);
+
+/* The hosts table given at start (a copy): *n entries. */
+const struct us_host_entry *us_runtime_hosts(const struct us_runtime *rt, size_t *n);
+/* The name server (port filled in: 53 when the configuration said 0), with
+ * the per-try timeout in seconds and the number of tries (defaults applied:
+ * 2 s, 3 tries); NULL when the runtime has none. timeout and tries may be NULL. */
+const struct us_addr *us_runtime_dns(const struct us_runtime *rt, double *timeout, int *tries);
+
+#endif
