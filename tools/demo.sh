@@ -3,15 +3,19 @@
 #
 # The demo: installs what is missing, builds, and brings ustack up on a TAP
 # device inside a network namespace of its own (so nothing on the host
-# changes), checks it with the kernel's own tools, then serves until Ctrl-C
-# and removes everything it made.
+# changes), checks it with the kernel's own tools (arping, ping and ping -6,
+# the neighbour table), then serves until Ctrl-C and removes everything it
+# made. (ustack-ping, which pings from the stack, needs a TAP device of its
+# own: see docs/network.md, "Tools".)
 #
 #   tools/demo.sh [--check] [--netns NAME] [--no-build] [--build-dir DIR]
 #
-#   --check      run the self-check and stop (no serving); exit status says
-#                whether the check passed
-#   --netns NAME the namespace to create (default ustack-demo)
-#   --no-build   use the existing build directory as it is
+#   --check         run the self-check and stop (no serving); exit status
+#                   says whether the check passed
+#   --netns NAME    the namespace to create (default ustack-demo)
+#   --no-build      use the existing build directory as it is
+#   --build-dir DIR the Meson build directory (default build; relative to
+#                   the source tree)
 #
 # Addresses: the stack is 198.51.100.2/24 and 2001:db8:1::2/64 on tap0, the
 # kernel side 198.51.100.1/24 and 2001:db8:1::1/64 (documentation ranges).
@@ -25,7 +29,7 @@ while (($#)); do
 	--netns) netns=${2:?--netns needs a name}; shift ;;
 	--no-build) build=0 ;;
 	--build-dir) builddir=${2:?--build-dir needs a directory}; shift ;;
-	-h|--help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -44,7 +48,7 @@ fi
 demo_bin=$builddir/tools/ustack-demo
 [[ -x $demo_bin ]] || { echo "demo.sh: $demo_bin is not built" >&2; exit 1; }
 
-if ip netns list | grep -qx "$netns\( .*\)\?"; then
+if grep -qx "$netns\( .*\)\?" <<<"$(ip netns list)"; then
 	echo "demo.sh: namespace $netns exists already (another demo running? remove it with: ip netns del $netns)" >&2
 	exit 1
 fi
@@ -72,14 +76,23 @@ ns ip link set tap0 up
 ns ip addr add 198.51.100.1/24 dev tap0
 ns ip -6 addr add 2001:db8:1::1/64 dev tap0 nodad
 
-ns "$demo_bin" --tap tap0 --pcap "$pcap" --log info >"$workdir/stack.log" 2>&1 &
+# Not through ns(): a function in the background is a subshell, and its pid
+# is not the stack's. `ip netns exec` execs the command, so $! is
+# ustack-demo itself, which cleanup() stops. --check bounds its life too.
+duration=()
+((check_only)) && duration=(--duration 300)
+ip netns exec "$netns" "$demo_bin" --tap tap0 --pcap "$pcap" --log info "${duration[@]}" \
+	>"$workdir/stack.log" 2>&1 &
 stack_pid=$!
-for _ in $(seq 50); do
+echo "demo.sh: ustack-demo runs as pid $stack_pid in namespace $netns"
+for _ in $(seq 100); do
 	grep -q "ustack is up" "$workdir/stack.log" 2>/dev/null && break
 	kill -0 "$stack_pid" 2>/dev/null || { cat "$workdir/stack.log"; echo "demo.sh: the stack did not start" >&2; exit 1; }
 	sleep 0.1
 done
+grep -q "ustack is up" "$workdir/stack.log" || { cat "$workdir/stack.log"; echo "demo.sh: the stack did not come up in 10 s" >&2; exit 1; }
 cat "$workdir/stack.log"
+stack_mac=$(sed -n 's/^ustack is up on [^:]*: mac \([0-9a-f:]\{17\}\).*/\1/p' "$workdir/stack.log" | head -n 1)
 
 echo
 echo "== Self-check, from the kernel side of tap0 in namespace $netns"
@@ -89,20 +102,62 @@ if ns arping -c 3 -w 5 -I tap0 198.51.100.2; then
 else
 	echo "FAIL: no ARP reply from ustack"; ok=0
 fi
+
 echo
-echo "== The kernel's neighbour table, after it resolved 198.51.100.2 through ARP"
-ns ping -c 1 -W 1 198.51.100.2 >/dev/null 2>&1 || true
-if ns ip neigh show dev tap0 | grep -E '^198\.51\.100\.2 .*(REACHABLE|STALE|DELAY)'; then
-	echo "PASS: the kernel learned ustack's MAC"
+if ns ping -n -c 3 -i 0.2 -w 10 198.51.100.2; then
+	echo "PASS: ustack answers ping 198.51.100.2"
 else
-	ns ip neigh show dev tap0
-	echo "FAIL: the kernel has no neighbour entry for 198.51.100.2"; ok=0
+	echo "FAIL: no IPv4 ping replies from ustack"; ok=0
 fi
 
-sleep 0.2
+# The stack's IPv6 address answers only once its Duplicate Address Detection
+# is over (RFC 4862 §5.4: about a second): poll, one ping at a time.
+echo
+echo "== Waiting for the stack's DAD on 2001:db8:1::2 (polling with ping -6, at most 10 s)"
+dad_done=0
+for _ in $(seq 10); do
+	if ns ping -n -6 -c 1 -W 1 2001:db8:1::2 >/dev/null 2>&1; then dad_done=1; break; fi
+done
+if ((dad_done)) && ns ping -n -6 -c 3 -i 0.2 -w 10 2001:db8:1::2; then
+	echo "PASS: ustack answers ping -6 2001:db8:1::2"
+else
+	echo "FAIL: no IPv6 ping replies from ustack"; ok=0
+fi
+
+echo
+echo "== UDP echo (port 7), from the kernel's socat"
+for dst in 198.51.100.2 '[2001:db8:1::2]'; do
+	fam=UDP4; [[ $dst == \[* ]] && fam=UDP6
+	got=$(echo "hello ustack" | ns timeout 10 socat -T 3 - "$fam:$dst:7" 2>&1 || true)
+	if [[ $got == "hello ustack" ]]; then
+		echo "PASS: ustack echoes a datagram on $dst:7"
+	else
+		echo "FAIL: no UDP echo from $dst:7 (got: $got)"; ok=0
+	fi
+done
+
+echo
+echo "== The kernel's neighbour table: it learned ustack ($stack_mac) through ARP and NDP"
+neigh=$(ns ip neigh show dev tap0)
+echo "$neigh"
+for a in 198.51.100.2 2001:db8:1::2; do
+	if grep -Eq "^$a lladdr $stack_mac (.* )?(REACHABLE|STALE|DELAY) *\$" <<<"$neigh"; then
+		echo "PASS: the kernel has $a at $stack_mac"
+	else
+		echo "FAIL: the kernel has no usable neighbour entry for $a at $stack_mac"; ok=0
+	fi
+done
+
 echo
 echo "== Every frame in and out, as captured by ustack ($pcap), read by tshark"
 if command -v tshark >/dev/null; then
+	# The runtime flushes the capture when it goes idle: wait (bounded) for the
+	# last echo reply to be in it.
+	for _ in $(seq 20); do
+		n=$(tshark -r "$pcap" -n -Y 'icmpv6.type == 129' 2>/dev/null | wc -l)
+		((n >= 3)) && break
+		sleep 0.1
+	done
 	tshark -r "$pcap" -n 2>/dev/null || true
 fi
 
@@ -114,8 +169,12 @@ fi
 cat <<EOT
 
 ustack is serving on tap0 in namespace $netns. Try:
+  ip netns exec $netns ping 198.51.100.2
+  ip netns exec $netns ping -6 2001:db8:1::2
+  ip netns exec $netns ping -s 8000 198.51.100.2      (fragmented both ways)
   ip netns exec $netns arping -I tap0 198.51.100.2
   ip netns exec $netns ip neigh
+  echo hi | ip netns exec $netns socat - UDP4:198.51.100.2:7   (UDP echo; UDP6:[2001:db8:1::2]:7 too)
 Press Ctrl-C to stop; the namespace and the device are removed.
 EOT
 wait "$stack_pid"

@@ -10,8 +10,11 @@ packages=(
 	gcc clang meson ninja-build pkg-config
 	# libraries
 	libpcap-dev check libsubunit-dev
-	# tests and the demo: namespaces and TAP devices, real peers, captures
-	iproute2 iputils-ping iputils-arping tshark tcpdump
+	# tests and the demo: namespaces and TAP devices, real peers, captures,
+	# a router advertisement daemon for the SLAAC test (tests/tap/test-slaac.sh)
+	iproute2 iputils-ping iputils-arping tshark tcpdump radvd
+	# the UDP echo test (socat) and the resolver test (dnsmasq, a real DNS server)
+	socat dnsmasq-base python3
 	# sanitizers, fuzzing (libFuzzer runtime) and memcheck
 	valgrind libclang-rt-14-dev
 )

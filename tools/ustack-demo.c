@@ -2,18 +2,34 @@
 /*
  * ustack-demo - brings ustack up on a TAP device and serves until stopped.
  *
- *   ustack-demo [--tap NAME] [--ip4 ADDR/LEN] [--ip6 ADDR/LEN] [--mac MAC]
- *               [--mtu N] [--pcap FILE] [--log LEVEL] [--duration SECONDS]
+ *   ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]
+ *               [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]
+ *               [--log LEVEL] [--duration SECONDS] [--no-udp-echo]
+ *               [--dns ADDR] [--host NAME=ADDR]...
  *
  * It attaches to the TAP device NAME (made beforehand with
  * `ip tuntap add NAME mode tap`) or creates it when there is none, writes
- * every frame in and out to FILE, and stops cleanly on SIGINT or SIGTERM,
- * printing the stack's counters. tools/demo.sh runs it inside a network
- * namespace of its own.
+ * every frame in and out to FILE, reports how the kernel side reaches it and
+ * every change of its IPv6 addresses (DAD done, a SLAAC address from a Router
+ * Advertisement), and stops cleanly on SIGINT or SIGTERM, printing the
+ * stack's counters.
+ *
+ * Unless --no-udp-echo is given it serves the UDP echo protocol (RFC 862:
+ * "When a datagram is received, the data from it is sent back in an
+ * answering datagram") on port 7, over IPv4 and IPv6: two sockets of the
+ * socket API (the IPv6 one with IPV6_V6ONLY), each served by a thread of its
+ * own with blocking us_recvfrom()/us_sendto(). Stopping the runtime wakes
+ * the blocked calls with ENETDOWN; the threads then end and are joined.
+ *
+ * tools/demo.sh runs it inside a network namespace of its own; the TAP
+ * tests in tests/tap/ run it against the kernel's ping and UDP sockets.
+ *
+ * Read tools/cli.h and include/ustack/ustack.h first.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,38 +38,22 @@
 
 #include <ustack/ustack.h>
 
+#include "cli.h"
+
 static const char usage[] =
-	"usage: ustack-demo [--tap NAME] [--ip4 ADDR/LEN] [--ip6 ADDR/LEN] [--mac MAC]\n"
-	"                   [--mtu N] [--pcap FILE] [--log quiet|info|drop|debug]\n"
-	"                   [--duration SECONDS]\n"
+	"usage: ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]\n"
+	"                   [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]\n"
+	"                   [--log quiet|info|drop|debug] [--duration SECONDS]\n"
+	"                   [--no-udp-echo] [--dns ADDR] [--host NAME=ADDR]...\n"
 	"\n"
 	"Brings ustack up on a TAP device (created when missing) and serves until\n"
-	"SIGINT/SIGTERM or the duration ends. Defaults: --tap tap0\n"
+	"SIGINT/SIGTERM or the duration ends, with a UDP echo server (RFC 862) on\n"
+	"port 7, IPv4 and IPv6, unless --no-udp-echo. --dns and --host configure\n"
+	"the stack's resolver (name server, hosts table). Defaults: --tap tap0\n"
 	"--ip4 198.51.100.2/24 --ip6 2001:db8:1::2/64 (kernel side: 198.51.100.1,\n"
-	"2001:db8:1::1), MAC random and locally administered, MTU the device's.\n";
-
-static int log_level = US_TRACE_INFO; /* show kinds <= this, in the order quiet<info<drop<debug */
-
-static int trace_rank(enum us_trace_kind k)
-{
-	switch (k) {
-	case US_TRACE_INFO:
-	case US_TRACE_STATE:
-		return 1;
-	case US_TRACE_DROP:
-		return 2;
-	case US_TRACE_DEBUG:
-		return 3;
-	}
-	return 3;
-}
-
-static void trace(void *ctx, const struct us_trace_event *ev)
-{
-	(void)ctx;
-	if (trace_rank(ev->kind) <= log_level)
-		fprintf(stderr, "[%10.6f] %s\n", (double)ev->now / 1e6, ev->msg);
-}
+	"2001:db8:1::1), no gateway, MAC random and locally administered, MTU the\n"
+	"device's, --log info. --ip6 none leaves only the link-local address and\n"
+	"what SLAAC makes from Router Advertisements (prefix + EUI-64 of the MAC).\n";
 
 static void die_usage(const char *msg, const char *arg)
 {
@@ -61,127 +61,275 @@ static void die_usage(const char *msg, const char *arg)
 	exit(2);
 }
 
-/* "ADDR/LEN" for one family; LEN defaults to the host route when missing. */
-static void parse_prefix(const char *arg, int af, void *addr, int *len)
-{
-	char buf[80];
-	if (strlen(arg) >= sizeof buf)
-		die_usage("address too long", arg);
-	strcpy(buf, arg);
-	char *slash = strchr(buf, '/');
-	int max = af == AF_INET ? 32 : 128;
-	*len = max;
-	if (slash) {
-		*slash = '\0';
-		char *end;
-		long v = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || v < 0 || v > max)
-			die_usage("bad prefix length", arg);
-		*len = (int)v;
-	}
-	if (inet_pton(af, buf, addr) != 1)
-		die_usage(af == AF_INET ? "bad IPv4 address" : "bad IPv6 address", arg);
-}
-
-static void print_counter(struct us_stack *s, us_time_t now, void *arg)
+static void print_counters(struct us_stack *s, us_time_t now, void *arg)
 {
 	(void)now;
 	(void)arg;
-	struct us_counter c[256];
-	size_t n = us_stack_counters(s, c, 256);
-	for (size_t i = 0; i < n && i < 256; i++)
+	size_t n = us_stack_counters(s, NULL, 0);
+	struct us_counter *c = calloc(n ? n : 1, sizeof *c);
+	if (!c)
+		return;
+	us_stack_counters(s, c, n);
+	for (size_t i = 0; i < n; i++)
 		if (c[i].value)
-			printf("  %-32s %llu\n", c[i].name, (unsigned long long)c[i].value);
+			printf("  %-36s %llu\n", c[i].name, (unsigned long long)c[i].value);
+	free(c);
+}
+
+/* ---- UDP echo (RFC 862) ------------------------------------------------- */
+
+#define ECHO_PORT 7
+/* The largest UDP payload over IPv6 (65535 - 8); IPv4's is smaller. */
+#define ECHO_BUF 65527
+
+struct echo {
+	int sock;
+	int af;
+	pthread_t thread;
+	bool running;
+	unsigned long long served;
+};
+
+/* Serves until the runtime stops (ENETDOWN) or the socket is closed (EBADF). */
+static void *echo_main(void *arg)
+{
+	struct echo *e = arg;
+	uint8_t *buf = malloc(ECHO_BUF);
+	if (!buf)
+		return NULL;
+	for (;;) {
+		struct us_addr from;
+		ssize_t n = us_recvfrom(e->sock, buf, ECHO_BUF, &from);
+		if (n < 0) {
+			if (errno == ENETDOWN || errno == EBADF)
+				break;
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			/* A pending error (an ICMP error about an earlier reply):
+			 * reported, and serving goes on. */
+			fprintf(stderr, "ustack-demo: udp echo: recvfrom: %s\n", strerror(errno));
+			continue;
+		}
+		if (us_sendto(e->sock, buf, (size_t)n, &from) < 0) {
+			if (errno == ENETDOWN || errno == EBADF)
+				break;
+			char txt[US_ADDR_TEXT_MAX];
+			us_addr_format(&from, txt, sizeof txt);
+			fprintf(stderr, "ustack-demo: udp echo: sendto %s: %s\n", txt, strerror(errno));
+			continue;
+		}
+		e->served++;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Opens, binds and starts one family's echo socket; false with a message. */
+static bool echo_start(struct us_runtime *rt, struct echo *e, int af)
+{
+	struct us_addr any = { .family = af, .port = ECHO_PORT };
+	e->af = af;
+	e->sock = us_socket(rt, af, US_SOCK_DGRAM, 0);
+	if (e->sock < 0) {
+		fprintf(stderr, "ustack-demo: udp echo: socket: %s\n", strerror(errno));
+		return false;
+	}
+	if ((af == US_AF_INET6 &&
+	     us_setsockopt_int(e->sock, US_IPPROTO_IPV6, US_IPV6_V6ONLY, 1) < 0) ||
+	    us_bind(e->sock, &any) < 0) {
+		fprintf(stderr, "ustack-demo: udp echo: bind port %d: %s\n", ECHO_PORT,
+			strerror(errno));
+		us_close(e->sock);
+		return false;
+	}
+	int rc = pthread_create(&e->thread, NULL, echo_main, e);
+	if (rc) {
+		fprintf(stderr, "ustack-demo: udp echo: thread: %s\n", strerror(rc));
+		us_close(e->sock);
+		return false;
+	}
+	e->running = true;
+	return true;
+}
+
+/* After us_runtime_stop(): the thread has woken with ENETDOWN. */
+static void echo_finish(struct echo *e)
+{
+	if (!e->running)
+		return;
+	pthread_join(e->thread, NULL);
+	us_close(e->sock);
+	printf("udp echo over IPv%d: %llu datagrams echoed\n", e->af == US_AF_INET ? 4 : 6,
+	       e->served);
+	e->running = false;
+}
+
+/* The IPv6 addresses as last seen, to report what changed. */
+#define MAX_WATCH 16
+
+struct addr_view {
+	int n;
+	struct us_addr6_info a[MAX_WATCH];
+	uint8_t mac[US_ETH_ALEN];
+	int ifindex;
+};
+
+static void read_addrs(struct us_stack *s, us_time_t now, void *arg)
+{
+	(void)now;
+	struct addr_view *v = arg;
+	int n = us_stack_ipv6_addrs(s, v->ifindex, v->a, MAX_WATCH);
+	v->n = n < 0 ? 0 : (n > MAX_WATCH ? MAX_WATCH : n);
+	us_stack_iface_info(s, v->ifindex, v->mac, NULL);
+}
+
+static const struct us_addr6_info *find_addr(const struct addr_view *v, const struct us_ip6 *a)
+{
+	for (int i = 0; i < v->n; i++)
+		if (!memcmp(&v->a[i].addr, a, sizeof *a))
+			return &v->a[i];
+	return NULL;
+}
+
+/* Prints each address that appeared, changed state or went away. */
+static void report_changes(const struct addr_view *old, const struct addr_view *cur)
+{
+	char txt[INET6_ADDRSTRLEN];
+	for (int i = 0; i < cur->n; i++) {
+		const struct us_addr6_info *a = &cur->a[i];
+		const struct us_addr6_info *was = find_addr(old, &a->addr);
+		if (was && was->state == a->state)
+			continue;
+		us_cli_format_ip6(&a->addr, txt, sizeof txt);
+		printf("ipv6 %s/%d%s: %s%s\n", txt, a->prefix_len, a->autoconf ? " (SLAAC)" : "",
+		       us_cli_addr6_state_name(a->state),
+		       a->state == US_ADDR6_PREFERRED && was && was->state == US_ADDR6_TENTATIVE
+			       ? " (duplicate address detection done)"
+			       : "");
+	}
+	for (int i = 0; i < old->n; i++) {
+		if (find_addr(cur, &old->a[i].addr))
+			continue;
+		us_cli_format_ip6(&old->a[i].addr, txt, sizeof txt);
+		printf("ipv6 %s/%d: removed\n", txt, old->a[i].prefix_len);
+	}
+	fflush(stdout);
+}
+
+static void print_banner(const struct us_cli_link *l, const struct addr_view *v)
+{
+	const struct us_runtime_config *cfg = &l->cfg;
+	char mac[18], a4[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	char ll[INET6_ADDRSTRLEN] = "";
+	us_cli_format_mac(v->mac, mac);
+	us_cli_format_ip4(cfg->ipv4, a4, sizeof a4);
+	us_cli_format_ip4(cfg->ipv4_gateway, gw, sizeof gw);
+	us_cli_format_ip6(&cfg->ipv6, a6, sizeof a6);
+	for (int i = 0; i < v->n; i++)
+		if (us_cli_ip6_is_link_local(&v->a[i].addr))
+			us_cli_format_ip6(&v->a[i].addr, ll, sizeof ll);
+
+	printf("ustack is up on %s: mac %s", cfg->tap_name, mac);
+	if (l->has_ipv4)
+		printf(", %s/%d", a4, cfg->ipv4_prefix);
+	if (cfg->ipv4_gateway)
+		printf(" (gateway %s)", gw);
+	if (cfg->has_ipv6)
+		printf(", %s/%d", a6, cfg->ipv6_prefix);
+	if (*ll)
+		printf(", %s/64", ll);
+	if (cfg->pcap_path)
+		printf(", capture in %s", cfg->pcap_path);
+	printf("\n");
+
+	printf("from the kernel side of %s:", cfg->tap_name);
+	if (l->has_ipv4)
+		printf(" ping %s /", a4);
+	if (cfg->has_ipv6)
+		printf(" ping -6 %s (once DAD is done, about a second)", a6);
+	else
+		printf(" ping -6 %s%%%s; a global address comes from a Router Advertisement "
+		       "(SLAAC)", ll, cfg->tap_name);
+	printf("\n");
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "tap", required_argument, 0, 't' },  { "ip4", required_argument, 0, '4' },
-		{ "ip6", required_argument, 0, '6' },  { "mac", required_argument, 0, 'm' },
-		{ "mtu", required_argument, 0, 'M' },  { "pcap", required_argument, 0, 'p' },
-		{ "log", required_argument, 0, 'l' },  { "duration", required_argument, 0, 'd' },
-		{ "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
+		{ "ip6", required_argument, 0, '6' },  { "gw4", required_argument, 0, 'g' },
+		{ "mac", required_argument, 0, 'm' },  { "mtu", required_argument, 0, 'M' },
+		{ "pcap", required_argument, 0, 'p' }, { "log", required_argument, 0, 'l' },
+		{ "duration", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' },
+		{ "no-udp-echo", no_argument, 0, 'E' }, { "dns", required_argument, 0, 'D' },
+		{ "host", required_argument, 0, 'H' },  { 0, 0, 0, 0 },
 	};
-	struct us_runtime_config cfg = { .tap_name = "tap0" };
-	struct in_addr a4;
-	parse_prefix("198.51.100.2/24", AF_INET, &a4, &cfg.ipv4_prefix);
-	cfg.ipv4 = ntohl(a4.s_addr);
-	parse_prefix("2001:db8:1::2/64", AF_INET6, cfg.ipv6.b, &cfg.ipv6_prefix);
-	cfg.has_ipv6 = true;
+	static struct us_cli_link l; /* large (the hosts table); cfg.hosts points into it */
+	us_cli_link_defaults(&l, US_CLI_LOG_INFO);
 	double duration = -1;
+	bool udp_echo = true;
 
+	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		const char *err = NULL;
 		switch (c) {
 		case 't':
-			if (strlen(optarg) >= 16 || !*optarg)
-				die_usage("interface name must be 1 to 15 characters", optarg);
-			cfg.tap_name = optarg;
+			err = us_cli_tap(&l, optarg);
 			break;
 		case '4':
-			parse_prefix(optarg, AF_INET, &a4, &cfg.ipv4_prefix);
-			cfg.ipv4 = ntohl(a4.s_addr);
+			err = us_cli_ip4(&l, optarg);
 			break;
 		case '6':
-			parse_prefix(optarg, AF_INET6, cfg.ipv6.b, &cfg.ipv6_prefix);
+			err = us_cli_ip6(&l, optarg);
 			break;
-		case 'm': {
-			unsigned m[6];
-			char extra;
-			if (sscanf(optarg, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-				   &extra) != 6)
-				die_usage("bad MAC address", optarg);
-			for (int i = 0; i < 6; i++) {
-				if (m[i] > 255)
-					die_usage("bad MAC address", optarg);
-				cfg.mac[i] = (uint8_t)m[i];
-			}
-			if (cfg.mac[0] & 1)
-				die_usage("MAC address must be unicast", optarg);
+		case 'g':
+			err = us_cli_gw4(&l, optarg);
 			break;
-		}
-		case 'M': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1280 || v > 65535)
-				die_usage("MTU must be 1280..65535", optarg);
-			cfg.mtu = (uint32_t)v;
+		case 'm':
+			err = us_cli_mac(&l, optarg);
 			break;
-		}
+		case 'M':
+			err = us_cli_mtu(&l, optarg);
+			break;
 		case 'p':
-			cfg.pcap_path = optarg;
+			l.cfg.pcap_path = optarg;
 			break;
 		case 'l':
-			if (!strcmp(optarg, "quiet"))
-				log_level = 0;
-			else if (!strcmp(optarg, "info"))
-				log_level = 1;
-			else if (!strcmp(optarg, "drop"))
-				log_level = 2;
-			else if (!strcmp(optarg, "debug"))
-				log_level = 3;
-			else
-				die_usage("log level is one of quiet, info, drop, debug", optarg);
+			err = us_cli_log_level(&l, optarg);
 			break;
-		case 'd': {
-			char *end;
-			duration = strtod(optarg, &end);
-			if (*end || !(duration > 0) || duration > 1e9)
-				die_usage("duration must be a positive number of seconds", optarg);
+		case 'd':
+			if (us_cli_seconds(optarg, 0.001, 1e9, &duration))
+				err = "duration must be a positive number of seconds";
 			break;
-		}
+		case 'E':
+			udp_echo = false;
+			break;
+		case 'D':
+			err = us_cli_dns(&l, optarg);
+			break;
+		case 'H':
+			err = us_cli_host(&l, optarg);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case ':':
+			die_usage("option needs an argument", argv[optind - 1]);
+			break;
 		default:
-			die_usage("unknown option", NULL);
+			die_usage("unknown option", argv[optind - 1]);
 		}
+		if (err)
+			die_usage(err, optarg);
 	}
 	if (optind < argc)
 		die_usage("unexpected argument", argv[optind]);
-
-	cfg.stack.trace = trace;
+	const char *err = us_cli_link_check(&l);
+	if (err)
+		die_usage(err, NULL);
+	us_cli_link_trace(&l);
 
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
@@ -190,32 +338,57 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-	int err;
-	struct us_runtime *rt = us_runtime_start(&cfg, &err);
+	int rc;
+	struct us_runtime *rt = us_runtime_start(&l.cfg, &rc);
 	if (!rt) {
-		fprintf(stderr, "ustack-demo: cannot start on %s: %s\n", cfg.tap_name, strerror(-err));
+		fprintf(stderr, "ustack-demo: cannot start on %s: %s\n", l.cfg.tap_name, strerror(-rc));
 		return 1;
 	}
-	char a4s[INET_ADDRSTRLEN], a6s[INET6_ADDRSTRLEN];
-	a4.s_addr = htonl(cfg.ipv4);
-	inet_ntop(AF_INET, &a4, a4s, sizeof a4s);
-	inet_ntop(AF_INET6, cfg.ipv6.b, a6s, sizeof a6s);
-	printf("ustack is up on %s: %s/%d and %s/%d%s%s\n", cfg.tap_name, a4s, cfg.ipv4_prefix, a6s,
-	       cfg.ipv6_prefix, cfg.pcap_path ? ", capture in " : "", cfg.pcap_path ? cfg.pcap_path : "");
-	fflush(stdout);
+	struct addr_view seen = { .ifindex = us_runtime_ifindex(rt) }, now_view = seen;
+	us_runtime_with_core(rt, read_addrs, &seen);
+	print_banner(&l, &seen);
+	struct addr_view none = { .n = 0 };
+	report_changes(&none, &seen);
 
-	int sig;
-	if (duration > 0) {
-		struct timespec ts = { .tv_sec = (time_t)duration,
-				       .tv_nsec = (long)((duration - (double)(time_t)duration) * 1e9) };
-		sig = sigtimedwait(&stop, NULL, &ts);
-	} else {
-		sig = sigwaitinfo(&stop, NULL);
+	struct echo echo4 = { .sock = -1 }, echo6 = { .sock = -1 };
+	if (udp_echo) {
+		bool ok4 = echo_start(rt, &echo4, US_AF_INET);
+		bool ok6 = echo_start(rt, &echo6, US_AF_INET6);
+		printf("udp echo (RFC 862) on port %d:%s%s\n", ECHO_PORT, ok4 ? " IPv4" : "",
+		       ok6 ? " IPv6" : "");
+		fflush(stdout);
 	}
-	(void)sig;
+
+	/* Wait for a stop signal, looking at the addresses ten times a second
+	 * to report DAD and SLAAC as they happen. */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+		if (duration > 0) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			double left = duration - ((double)(t.tv_sec - start.tv_sec) +
+						  (double)(t.tv_nsec - start.tv_nsec) / 1e9);
+			if (left <= 0)
+				break;
+			if (left < 0.1)
+				tick.tv_nsec = (long)(left * 1e9);
+		}
+		int sig = sigtimedwait(&stop, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig < 0 && errno != EAGAIN && errno != EINTR)
+			break;
+		us_runtime_with_core(rt, read_addrs, &now_view);
+		report_changes(&seen, &now_view);
+		seen = now_view;
+	}
 	printf("ustack counters:\n");
-	us_runtime_with_core(rt, print_counter, NULL);
+	us_runtime_with_core(rt, print_counters, NULL);
 	us_runtime_stop(rt);
+	echo_finish(&echo4);
+	echo_finish(&echo6);
 	printf("ustack stopped\n");
 	return 0;
 }
