@@ -5,6 +5,7 @@
 #   1. gcc, -Werror: every test (unit, TAP devices in namespaces, tshark);
 #   2. clang with AddressSanitizer and UndefinedBehaviorSanitizer: every test;
 #   3. valgrind (memcheck, leaks are errors): the unit tests;
+#      ThreadSanitizer (clang): the tests that share sockets between threads;
 #   4. meson install into a temporary prefix, and a program built against it;
 #   5. the fuzzers for a short run (FUZZ_SECONDS, default 20; 0 skips).
 # Ends with a line "N passed, N failed, N skipped". Under CI (CI=true) a
@@ -34,6 +35,9 @@ run_build() {  # name, setup args..., then: -- meson test args...
 run_build build-test -Dwerror=true -- 
 CC=clang run_build build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -- 
 run_build build-test -- --setup valgrind --suite unit --logbase valgrind
+# ThreadSanitizer over the tests where several threads share sockets and runtimes.
+TSAN_OPTIONS=halt_on_error=1 CK_FORK=no CC=clang run_build build-test-tsan \
+	-Db_sanitize=thread -Db_lundef=false -- socket runtime resolve memlink
 
 # Checks outside Meson's runner, each a "name=pass|fail" for the summary.
 extra=()
