@@ -343,3 +343,41 @@ bool us_cli_ip6_is_link_local(const struct us_ip6 *a)
 {
 	return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
 }
+
+bool us_cli_link_option(struct us_cli_link *l, int opt, const char *arg, const char **err)
+{
+	*err = NULL;
+	switch ((enum us_cli_opt)opt) {
+	case US_CLI_OPT_TAP:
+		*err = us_cli_tap(l, arg);
+		return true;
+	case US_CLI_OPT_IP4:
+		*err = us_cli_ip4(l, arg);
+		return true;
+	case US_CLI_OPT_IP6:
+		*err = us_cli_ip6(l, arg);
+		return true;
+	case US_CLI_OPT_GW4:
+		*err = us_cli_gw4(l, arg);
+		return true;
+	case US_CLI_OPT_MAC:
+		*err = us_cli_mac(l, arg);
+		return true;
+	case US_CLI_OPT_MTU:
+		*err = us_cli_mtu(l, arg);
+		return true;
+	case US_CLI_OPT_PCAP:
+		l->cfg.pcap_path = arg;
+		return true;
+	case US_CLI_OPT_LOG:
+		*err = us_cli_log_level(l, arg);
+		return true;
+	case US_CLI_OPT_DNS:
+		*err = us_cli_dns(l, arg);
+		return true;
+	case US_CLI_OPT_HOST:
+		*err = us_cli_host(l, arg);
+		return true;
+	}
+	return false;
+}

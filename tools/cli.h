@@ -75,6 +75,37 @@ const char *us_cli_host(struct us_cli_link *l, const char *arg);
 /* Checks the combination (a gateway needs an IPv4 address). */
 const char *us_cli_link_check(const struct us_cli_link *l);
 
+/* The flags every tool shares, as getopt_long entries: their val is one of
+ * these codes, handled by us_cli_link_option(). */
+enum us_cli_opt {
+	US_CLI_OPT_TAP = 0x100,
+	US_CLI_OPT_IP4,
+	US_CLI_OPT_IP6,
+	US_CLI_OPT_GW4,
+	US_CLI_OPT_MAC,
+	US_CLI_OPT_MTU,
+	US_CLI_OPT_PCAP,
+	US_CLI_OPT_LOG,
+	US_CLI_OPT_DNS,
+	US_CLI_OPT_HOST,
+};
+#define US_CLI_LINK_OPTIONS                                                                        \
+	{ "tap", required_argument, 0, US_CLI_OPT_TAP },                                           \
+		{ "ip4", required_argument, 0, US_CLI_OPT_IP4 },                                   \
+		{ "ip6", required_argument, 0, US_CLI_OPT_IP6 },                                   \
+		{ "gw4", required_argument, 0, US_CLI_OPT_GW4 },                                   \
+		{ "mac", required_argument, 0, US_CLI_OPT_MAC },                                   \
+		{ "mtu", required_argument, 0, US_CLI_OPT_MTU },                                   \
+		{ "pcap", required_argument, 0, US_CLI_OPT_PCAP },                                 \
+		{ "log", required_argument, 0, US_CLI_OPT_LOG }
+#define US_CLI_NAME_OPTIONS                                                                        \
+	{ "dns", required_argument, 0, US_CLI_OPT_DNS },                                           \
+		{ "host", required_argument, 0, US_CLI_OPT_HOST }
+
+/* Handles one of the shared flags: true when opt is one (with *err the
+ * message for a bad argument, or NULL), false when it is not. */
+bool us_cli_link_option(struct us_cli_link *l, int opt, const char *arg, const char **err);
+
 /* Installs us_cli_trace as the core's trace hook, printing up to l->log. */
 void us_cli_link_trace(struct us_cli_link *l);
 

@@ -257,13 +257,12 @@ static void print_banner(const struct us_cli_link *l, const struct addr_view *v)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tap", required_argument, 0, 't' },  { "ip4", required_argument, 0, '4' },
-		{ "ip6", required_argument, 0, '6' },  { "gw4", required_argument, 0, 'g' },
-		{ "mac", required_argument, 0, 'm' },  { "mtu", required_argument, 0, 'M' },
-		{ "pcap", required_argument, 0, 'p' }, { "log", required_argument, 0, 'l' },
-		{ "duration", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' },
-		{ "no-udp-echo", no_argument, 0, 'E' }, { "dns", required_argument, 0, 'D' },
-		{ "host", required_argument, 0, 'H' },  { 0, 0, 0, 0 },
+		US_CLI_LINK_OPTIONS,
+		US_CLI_NAME_OPTIONS,
+		{ "duration", required_argument, 0, 'd' },
+		{ "no-udp-echo", no_argument, 0, 'E' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	static struct us_cli_link l; /* large (the hosts table); cfg.hosts points into it */
 	us_cli_link_defaults(&l, US_CLI_LOG_INFO);
@@ -275,42 +274,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		const char *err = NULL;
 		switch (c) {
-		case 't':
-			err = us_cli_tap(&l, optarg);
-			break;
-		case '4':
-			err = us_cli_ip4(&l, optarg);
-			break;
-		case '6':
-			err = us_cli_ip6(&l, optarg);
-			break;
-		case 'g':
-			err = us_cli_gw4(&l, optarg);
-			break;
-		case 'm':
-			err = us_cli_mac(&l, optarg);
-			break;
-		case 'M':
-			err = us_cli_mtu(&l, optarg);
-			break;
-		case 'p':
-			l.cfg.pcap_path = optarg;
-			break;
-		case 'l':
-			err = us_cli_log_level(&l, optarg);
-			break;
 		case 'd':
 			if (us_cli_seconds(optarg, 0.001, 1e9, &duration))
 				err = "duration must be a positive number of seconds";
 			break;
 		case 'E':
 			udp_echo = false;
-			break;
-		case 'D':
-			err = us_cli_dns(&l, optarg);
-			break;
-		case 'H':
-			err = us_cli_host(&l, optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -319,7 +288,8 @@ int main(int argc, char **argv)
 			die_usage("option needs an argument", argv[optind - 1]);
 			break;
 		default:
-			die_usage("unknown option", argv[optind - 1]);
+			if (!us_cli_link_option(&l, c, optarg, &err))
+				die_usage("unknown option", argv[optind - 1]);
 		}
 		if (err)
 			die_usage(err, optarg);

@@ -65,12 +65,10 @@ static void print_results(const struct us_addrinfo *res)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tap", required_argument, 0, 't' },  { "ip4", required_argument, 0, '4' },
-		{ "ip6", required_argument, 0, '6' },  { "gw4", required_argument, 0, 'g' },
-		{ "mac", required_argument, 0, 'm' },  { "mtu", required_argument, 0, 'M' },
-		{ "pcap", required_argument, 0, 'p' }, { "log", required_argument, 0, 'l' },
-		{ "dns", required_argument, 0, 'D' },  { "host", required_argument, 0, 'H' },
-		{ "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
+		US_CLI_LINK_OPTIONS,
+		US_CLI_NAME_OPTIONS,
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	static struct us_cli_link l; /* cfg.hosts points into it */
 	us_cli_link_defaults(&l, US_CLI_LOG_QUIET);
@@ -80,36 +78,6 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		const char *err = NULL;
 		switch (c) {
-		case 't':
-			err = us_cli_tap(&l, optarg);
-			break;
-		case '4':
-			err = us_cli_ip4(&l, optarg);
-			break;
-		case '6':
-			err = us_cli_ip6(&l, optarg);
-			break;
-		case 'g':
-			err = us_cli_gw4(&l, optarg);
-			break;
-		case 'm':
-			err = us_cli_mac(&l, optarg);
-			break;
-		case 'M':
-			err = us_cli_mtu(&l, optarg);
-			break;
-		case 'p':
-			l.cfg.pcap_path = optarg;
-			break;
-		case 'l':
-			err = us_cli_log_level(&l, optarg);
-			break;
-		case 'D':
-			err = us_cli_dns(&l, optarg);
-			break;
-		case 'H':
-			err = us_cli_host(&l, optarg);
-			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -117,7 +85,8 @@ int main(int argc, char **argv)
 			die_usage("option needs an argument", argv[optind - 1]);
 			break;
 		default:
-			die_usage("unknown option", argv[optind - 1]);
+			if (!us_cli_link_option(&l, c, optarg, &err))
+				die_usage("unknown option", argv[optind - 1]);
 		}
 		if (err)
 			die_usage(err, optarg);

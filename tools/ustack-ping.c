@@ -428,11 +428,9 @@ static int parse_destination(const char *arg, int family, const char *tap, struc
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tap", required_argument, 0, 't' },  { "ip4", required_argument, 0, 'A' },
-		{ "ip6", required_argument, 0, 'B' },  { "gw4", required_argument, 0, 'g' },
-		{ "mac", required_argument, 0, 'm' },  { "mtu", required_argument, 0, 'M' },
-		{ "pcap", required_argument, 0, 'p' }, { "log", required_argument, 0, 'l' },
-		{ "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
+		US_CLI_LINK_OPTIONS,
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
 	};
 	struct us_cli_link l;
 	us_cli_link_defaults(&l, US_CLI_LOG_QUIET);
@@ -471,30 +469,6 @@ int main(int argc, char **argv)
 			if (us_cli_seconds(optarg, 0.001, 1e6, &deadline))
 				err = "deadline must be 0.001 to 1000000 seconds";
 			break;
-		case 't':
-			err = us_cli_tap(&l, optarg);
-			break;
-		case 'A':
-			err = us_cli_ip4(&l, optarg);
-			break;
-		case 'B':
-			err = us_cli_ip6(&l, optarg);
-			break;
-		case 'g':
-			err = us_cli_gw4(&l, optarg);
-			break;
-		case 'm':
-			err = us_cli_mac(&l, optarg);
-			break;
-		case 'M':
-			err = us_cli_mtu(&l, optarg);
-			break;
-		case 'p':
-			l.cfg.pcap_path = optarg;
-			break;
-		case 'l':
-			err = us_cli_log_level(&l, optarg);
-			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -502,7 +476,8 @@ int main(int argc, char **argv)
 			die_usage("option needs an argument", argv[optind - 1]);
 			break;
 		default:
-			die_usage("unknown option", argv[optind - 1]);
+			if (!us_cli_link_option(&l, c, optarg, &err))
+				die_usage("unknown option", argv[optind - 1]);
 		}
 		if (err)
 			die_usage(err, optarg);
