@@ -60,7 +60,13 @@ cleanup() {
 	if [[ -n $stack_pid ]] && kill -0 "$stack_pid" 2>/dev/null; then
 		kill -TERM "$stack_pid" 2>/dev/null || true
 		wait "$stack_pid" 2>/dev/null || true
+		# Serving ended: what the stack says on the way out (its counters).
+		if ((!check_only)) && [[ -f $workdir/stack.log ]]; then
+			sleep 0.2
+			sed -n '/^ustack counters/,$p' "$workdir/stack.log"
+		fi
 	fi
+	[[ -n ${tail_pid:-} ]] && kill "$tail_pid" 2>/dev/null
 	ip netns del "$netns" 2>/dev/null || true
 	rm -rf "$workdir"
 }
@@ -176,5 +182,9 @@ ustack is serving on tap0 in namespace $netns. Try:
   ip netns exec $netns ip neigh
   echo hi | ip netns exec $netns socat - UDP4:198.51.100.2:7   (UDP echo; UDP6:[2001:db8:1::2]:7 too)
 Press Ctrl-C to stop; the namespace and the device are removed.
+
+The stack's log from here on:
 EOT
+tail -n 0 -f --pid="$stack_pid" "$workdir/stack.log" &
+tail_pid=$!
 wait "$stack_pid"
