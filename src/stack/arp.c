@@ -17,12 +17,16 @@
  *   REACHABLE (hearing the neighbour is the confirmation). New entries come
  *   only from packets whose target is one of our addresses (RFC 826), and
  *   from our own output.
- * - Waiting packets: at most US_ARP_QUEUE_LEN per neighbour; when one more
- *   comes the OLDEST is dropped (RFC 1122 §2.3.2.2 asks to keep "at least one
- *   (the latest) packet"), counted as arp.drop_queue_full. At most
- *   US_ARP_QUEUE_TOTAL for all neighbours together; past it the NEW packet is
- *   dropped (arp.drop_queue_total). A failed resolution drops its queue, one
- *   count of arp.drop_resolve_failed per packet; no ICMP is sent.
+ * - Waiting packets: each neighbour's queue is bounded in bytes, as Linux
+ *   bounds it (unres_qlen_bytes): at most US_ARP_QUEUE_BYTES of packet data
+ *   (b->len), room for every fragment of one 64 KB datagram, which a packet
+ *   count would cut short. When a new packet would pass the bound the
+ *   OLDEST packets are dropped until it fits (RFC 1122 §2.3.2.2 asks to keep
+ *   "at least one (the latest) packet"), each counted as
+ *   arp.drop_queue_full. At most US_ARP_QUEUE_TOTAL packets wait for all
+ *   neighbours together, so the buffers held stay bounded; past it the NEW
+ *   packet is dropped (arp.drop_queue_total). A failed resolution drops its
+ *   queue, one count of arp.drop_resolve_failed per packet; no ICMP is sent.
  * - Cache full: the least recently used entry that is not INCOMPLETE is
  *   evicted (arp.cache_evicted); when all are INCOMPLETE the packet is
  *   dropped (arp.drop_cache_full). An INCOMPLETE entry lives 4 s at most
@@ -67,6 +71,7 @@
 
 /* Every address of every interface has its slot, so the table never fills. */
 _Static_assert(US_ARP_OWN_SLOTS >= US_MAX_IFACES * US_MAX_ADDR4, "one slot per address");
+_Static_assert(US_ARP_QUEUE_TOTAL <= UINT8_MAX, "an entry's packet count fits in a uint8_t");
 
 static const uint8_t broadcast_mac[US_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t zero_mac[US_ETH_ALEN] = { 0 };
@@ -337,25 +342,31 @@ static void flush_queue(struct us_stack *s, struct us_iface *ifc, struct us_arp_
 		e->q_head = b->next;
 		b->next = NULL;
 		e->queued--;
+		e->q_bytes -= b->len;
 		s->arp.queued_total--;
 		us_eth_output(s, ifc, b, e->mac, US_ETHERTYPE_IPV4);
 	}
 	e->q_tail = NULL;
 }
 
+/* Queues b behind e's packets: the oldest make room when e's bytes would
+ * pass US_ARP_QUEUE_BYTES; b is refused when US_ARP_QUEUE_TOTAL packets
+ * already wait. */
 static int enqueue(struct us_stack *s, struct us_arp_entry *e, struct us_pbuf *b)
 {
-	if (e->queued >= US_ARP_QUEUE_LEN) {
+	while (e->q_head && e->q_bytes + b->len > US_ARP_QUEUE_BYTES) {
 		struct us_pbuf *old = e->q_head;
 		e->q_head = old->next;
 		if (!e->q_head)
 			e->q_tail = NULL;
 		old->next = NULL;
 		e->queued--;
+		e->q_bytes -= old->len;
 		s->arp.queued_total--;
 		us_pbuf_free(&s->pool, old);
 		us_drop(s, US_CTR_ARP_DROP_QUEUE_FULL, e->ifindex, "oldest packet waiting for ARP");
-	} else if (s->arp.queued_total >= US_ARP_QUEUE_TOTAL) {
+	}
+	if (s->arp.queued_total >= US_ARP_QUEUE_TOTAL) {
 		us_pbuf_free(&s->pool, b);
 		us_drop(s, US_CTR_ARP_DROP_QUEUE_TOTAL, e->ifindex,
 			"too many packets waiting for ARP");
@@ -368,6 +379,7 @@ static int enqueue(struct us_stack *s, struct us_arp_entry *e, struct us_pbuf *b
 		e->q_head = b;
 	e->q_tail = b;
 	e->queued++;
+	e->q_bytes += b->len;
 	s->arp.queued_total++;
 	us_count(s, US_CTR_ARP_QUEUED);
 	return 0;

@@ -41,8 +41,8 @@ struct us_iface;
 struct us_pbuf;
 
 #define US_ARP_CACHE_SIZE     64 /* neighbour entries, all interfaces together */
-#define US_ARP_QUEUE_LEN      8	 /* packets waiting for one neighbour's MAC */
-#define US_ARP_QUEUE_TOTAL    32 /* packets waiting in all */
+#define US_ARP_QUEUE_BYTES    131072 /* bytes waiting for one neighbour's MAC (b->len) */
+#define US_ARP_QUEUE_TOTAL    128    /* packets waiting in all */
 #define US_ARP_RECENT_SLOTS   64 /* memory of recent requests, for the rate limit */
 #define US_ARP_OWN_SLOTS      64 /* our own addresses: announcements and defence */
 
@@ -63,6 +63,7 @@ struct us_arp_entry {
 	uint8_t mac[US_ETH_ALEN]; /* meaningless while INCOMPLETE */
 	uint8_t tries;		  /* requests sent in INCOMPLETE or PROBE */
 	uint8_t queued;		  /* packets in the queue (INCOMPLETE only) */
+	uint32_t q_bytes;	  /* their bytes (b->len), at most US_ARP_QUEUE_BYTES */
 	us_time_t deadline;	  /* the next retry, state change or purge */
 	us_time_t last_used;	  /* for LRU eviction */
 	struct us_pbuf *q_head;	  /* packets waiting, oldest first, linked by next */

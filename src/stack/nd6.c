@@ -15,8 +15,11 @@
  * (US_ND6_NEIGH_MAX); a new entry evicts the least recently used entry that
  * is not INCOMPLETE (counted as nd6.neigh_evicted), and when every entry is
  * INCOMPLETE the new one is refused (nd6.drop_cache_full). Packets waiting
- * for resolution are bounded per entry (US_ND6_QUEUE_PER) and in all
- * (US_ND6_QUEUE_MAX).
+ * for resolution are bounded per entry in bytes, as Linux bounds them
+ * (unres_qlen_bytes): US_ND6_QUEUE_BYTES of packet data (b->len), room for
+ * every fragment of one 64 KB datagram, which a packet count would cut
+ * short. They are bounded in all by count (US_ND6_QUEUE_MAX), so the
+ * buffers held stay bounded.
  *
  * Decisions:
  * - ND messages carry an IPv6 header built here, with Hop Limit 255 and the
@@ -81,6 +84,7 @@
 
 _Static_assert(US_ND6_MAX_IFACES == US_MAX_IFACES, "one nd6 record per interface");
 _Static_assert(US_MAX_IFACES <= 256, "an ifindex fits in a uint8_t");
+_Static_assert(US_ND6_QUEUE_MAX <= UINT8_MAX, "an entry's q_len fits in a uint8_t");
 _Static_assert(US_MAX_GROUPS6 >= US_MAX_ADDR6 + 1,
 	       "room for all-nodes and one solicited-node group per address");
 
@@ -402,6 +406,7 @@ static void queue_drop(struct us_stack *s, struct us_nd6_neigh *e, enum us_count
 	}
 	e->q_tail = NULL;
 	e->q_len = 0;
+	e->q_bytes = 0;
 }
 
 static void neigh_free(struct us_stack *s, struct us_nd6_neigh *e, enum us_counter_id ctr,
@@ -494,29 +499,38 @@ static void probe_send(struct us_stack *s, struct us_iface *ifc, struct us_nd6_n
 	e->deadline = s->now + ifstate(s, ifc)->retrans_us;
 }
 
+/* Drops e's oldest waiting packet, counted as ctr. */
+static void queue_drop_oldest(struct us_stack *s, struct us_nd6_neigh *e, enum us_counter_id ctr)
+{
+	struct us_pbuf *old = e->q_head;
+	e->q_head = old->next;
+	if (!e->q_head)
+		e->q_tail = NULL;
+	old->next = NULL;
+	e->q_len--;
+	e->q_bytes -= old->len;
+	s->nd6.queued--;
+	us_pbuf_free(&s->pool, old);
+	us_drop(s, ctr, e->ifindex, "resolution queue full: oldest packet replaced");
+}
+
 /* RFC 4861 §7.2.2: "If the queue overflows, the new arrival SHOULD replace
- * the oldest entry." The same when all queues together are full, if this
- * entry has an oldest packet to give up; else the new one is dropped. */
+ * the oldest entry." The entry's queue overflows when its bytes would pass
+ * US_ND6_QUEUE_BYTES: the oldest packets go until the new one fits. The
+ * same when all queues together hold US_ND6_QUEUE_MAX packets, if this entry
+ * has an oldest packet to give up; else the new one is dropped. */
 static int enqueue(struct us_stack *s, struct us_nd6_neigh *e, struct us_pbuf *b)
 {
-	bool entry_full = e->q_len >= US_ND6_QUEUE_PER;
-	if (entry_full || s->nd6.queued >= US_ND6_QUEUE_MAX) {
-		enum us_counter_id ctr = entry_full ? US_CTR_ND6_DROP_QUEUE_FULL
-						    : US_CTR_ND6_DROP_QUEUE_TOTAL;
-		if (e->q_len == 0) {
+	while (e->q_head && e->q_bytes + b->len > US_ND6_QUEUE_BYTES)
+		queue_drop_oldest(s, e, US_CTR_ND6_DROP_QUEUE_FULL);
+	if (s->nd6.queued >= US_ND6_QUEUE_MAX) {
+		if (!e->q_head) {
 			us_pbuf_free(&s->pool, b);
-			us_drop(s, ctr, e->ifindex, "all resolution queues full");
+			us_drop(s, US_CTR_ND6_DROP_QUEUE_TOTAL, e->ifindex,
+				"all resolution queues full");
 			return -ENOBUFS;
 		}
-		struct us_pbuf *old = e->q_head;
-		e->q_head = old->next;
-		if (!e->q_head)
-			e->q_tail = NULL;
-		old->next = NULL;
-		us_pbuf_free(&s->pool, old);
-		e->q_len--;
-		s->nd6.queued--;
-		us_drop(s, ctr, e->ifindex, "resolution queue full: oldest packet replaced");
+		queue_drop_oldest(s, e, US_CTR_ND6_DROP_QUEUE_TOTAL);
 	}
 	b->next = NULL;
 	if (e->q_tail)
@@ -525,6 +539,7 @@ static int enqueue(struct us_stack *s, struct us_nd6_neigh *e, struct us_pbuf *b
 		e->q_head = b;
 	e->q_tail = b;
 	e->q_len++;
+	e->q_bytes += b->len;
 	s->nd6.queued++;
 	return 0;
 }
@@ -541,6 +556,7 @@ static void neigh_flush(struct us_stack *s, struct us_nd6_neigh *e)
 		e->q_head = b->next;
 		b->next = NULL;
 		e->q_len--;
+		e->q_bytes -= b->len;
 		s->nd6.queued--;
 		us_eth_output(s, ifc, b, e->mac, US_ETHERTYPE_IPV6);
 	}
@@ -1255,6 +1271,7 @@ void us_nd6_fini(struct us_stack *s)
 		}
 		e->q_tail = NULL;
 		e->q_len = 0;
+		e->q_bytes = 0;
 	}
 	s->nd6.queued = 0;
 }

@@ -27,8 +27,8 @@ struct us_ipv6_hdr;
 
 /* Bounds: every table is sized here, once. */
 #define US_ND6_NEIGH_MAX     64 /* neighbour cache entries, all interfaces */
-#define US_ND6_QUEUE_PER     8	/* packets waiting for one neighbour's resolution */
-#define US_ND6_QUEUE_MAX     32 /* packets waiting for resolution, all neighbours */
+#define US_ND6_QUEUE_BYTES   131072 /* bytes (b->len) waiting for one neighbour's resolution */
+#define US_ND6_QUEUE_MAX     128    /* packets waiting for resolution, all neighbours */
 #define US_ND6_ROUTERS_MAX   8	/* default router list, all interfaces */
 #define US_ND6_PREFIXES_MAX  16 /* on-link prefix list, all interfaces */
 #define US_ND6_MAX_IFACES    8	/* must equal US_MAX_IFACES (checked in nd6.c) */
@@ -70,7 +70,8 @@ struct us_nd6_neigh {
 	us_time_t deadline;   /* the state's timer; US_TIME_NEVER in STALE */
 	us_time_t last_used;  /* for eviction: least recently used goes first */
 	struct us_pbuf *q_head, *q_tail; /* packets waiting (INCOMPLETE only) */
-	uint8_t q_len;
+	uint8_t q_len;	      /* at most US_ND6_QUEUE_MAX */
+	uint32_t q_bytes;     /* their bytes (b->len), at most US_ND6_QUEUE_BYTES */
 };
 
 /* RFC 4861 §5.1 Default Router List. */

@@ -2,10 +2,10 @@
 /*
  * Unit tests for src/stack/arp.c: answering requests for our addresses
  * (RFC 826), and dropping what is malformed or not for us; the neighbour
- * cache (resolution, retries, the rate limit, the queue and its bounds,
- * eviction, ageing, RFC 826's merge rule), announcements and conflicts
- * (RFC 5227), and broadcast and multicast next hops. All on the virtual
- * clock.
+ * cache (resolution, retries, the rate limit, the queue and its bounds in
+ * bytes and in packets, a fragmented datagram waiting whole, eviction,
+ * ageing, RFC 826's merge rule), announcements and conflicts (RFC 5227), and
+ * broadcast and multicast next hops. All on the virtual clock.
  *
  * Read first: src/stack/arp.h (the cache states and timers).
  */
@@ -17,6 +17,7 @@
 #include <ustack/core.h>
 
 #include "arp.h"
+#include "ip.h"
 #include "stack.h"
 #include "wire/arp.h"
 #include "wire/bytes.h"
@@ -165,16 +166,50 @@ static struct us_stack *settled_stack(struct us_test_link *link)
 	return s;
 }
 
-/* Hands ARP a 20-byte IPv4 packet for next_hop at time t, its ID tagged so
- * the order on the wire can be checked. */
-static int send_ip(struct us_stack *s, us_time_t t, uint32_t next_hop, uint16_t id)
+/* As settled_stack(), with room for 2 * US_ARP_QUEUE_TOTAL packets (the
+ * harness's pool holds 64), for tests that fill the queues. */
+static struct us_stack *roomy_stack(struct us_test_link *link)
 {
-	struct us_pbuf *b = us_stack_alloc(s, US_IPV4_HDR_LEN);
+	struct us_stack_config cfg = { .seed = 1, .small_bufs = 2 * US_ARP_QUEUE_TOTAL,
+				       .large_bufs = 4, .no_dad = true,
+				       .no_router_solicit = true };
+	for (int i = 0; i < 16; i++)
+		cfg.secret[i] = (uint8_t)i;
+	struct us_stack *s = us_stack_new(&cfg);
+	ck_assert_ptr_nonnull(s);
+	struct us_iface_config ic = {
+		.name = "test0",
+		.mac = { 0x02, 0, 0, 0, 0, 0x02 },
+		.mtu = 1500,
+		.transmit = us_test_link_transmit,
+		.transmit_ctx = link,
+	};
+	ck_assert_int_eq(us_stack_add_iface(s, 0, &ic), 0);
+	ck_assert_int_eq(us_stack_add_ipv4(s, 0, 0, OURS, 24), 0);
+	us_stack_poll(s, T0);
+	link->count = 0;
+	return s;
+}
+
+/* Hands ARP a len-byte IPv4 packet (header and zeros) for next_hop at time
+ * t, its ID tagged so the order on the wire can be checked. */
+static int send_ip_len(struct us_stack *s, us_time_t t, uint32_t next_hop, uint16_t id,
+		       uint32_t len)
+{
+	struct us_pbuf *b = us_stack_alloc(s, len);
 	ck_assert_ptr_nonnull(b);
-	struct us_ipv4_hdr h = { .id = id, .ttl = 64, .proto = 17, .src = OURS, .dst = next_hop };
+	memset(us_pbuf_data(b), 0, len);
+	struct us_ipv4_hdr h = { .id = id, .ttl = 64, .proto = 17, .src = OURS, .dst = next_hop,
+				 .payload_len = len - US_IPV4_HDR_LEN };
 	ck_assert_uint_eq(us_ipv4_emit(&h, us_pbuf_data(b), b->len), US_IPV4_HDR_LEN);
 	s->now = t;
 	return us_arp_output(s, &s->iface[0], next_hop, b);
+}
+
+/* The same, 20 bytes: the header alone. */
+static int send_ip(struct us_stack *s, us_time_t t, uint32_t next_hop, uint16_t id)
+{
+	return send_ip_len(s, t, next_hop, id, US_IPV4_HDR_LEN);
 }
 
 /* An ARP packet from sha/spa on the link, in an Ethernet frame from sha to
@@ -390,19 +425,30 @@ START_TEST(an_evicted_and_recreated_entry_waits_for_the_rate_limit)
 }
 END_TEST
 
+/* Full-sized packets: the byte bound, not the count, fills a queue. */
+#define BIG_PKT 1500u
+
 START_TEST(a_full_queue_drops_its_oldest_packet_and_counts_it)
 {
 	struct us_test_link link = { 0 };
-	struct us_stack *s = settled_stack(&link);
-	for (uint16_t id = 1; id <= 10; id++)
-		ck_assert_int_eq(send_ip(s, T0, PEER, id), 0);
+	struct us_stack *s = roomy_stack(&link);
+	uint32_t fit = US_ARP_QUEUE_BYTES / BIG_PKT; /* 87 */
+	ck_assert_uint_lt(fit, US_ARP_QUEUE_TOTAL);
+	for (uint16_t id = 1; id <= fit + 2; id++)
+		ck_assert_int_eq(send_ip_len(s, T0, PEER, id, BIG_PKT), 0);
 	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_full"), 2);
-	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 8);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"), 0);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), fit);
+	struct us_arp_info info[1];
+	ck_assert_uint_eq(us_arp_table(s, info, 1), 1);
+	ck_assert_uint_eq(info[0].queued, fit);
 	ck_assert_int_eq(reply_from_peer(s, T0 + US_MSEC(1), peer_mac), 0);
-	ck_assert_int_eq(link.count, 9);
-	/* The newest eight, 3 to 10, in order. */
-	for (int i = 1; i <= 8; i++)
+	ck_assert_int_eq(link.count, 1 + (int)fit);
+	/* The newest ones, 3 to fit + 2, in order (as far as the link keeps them). */
+	for (int i = 1; i < US_TEST_MAX_FRAMES; i++) {
+		ck_assert_uint_eq(link.len[i], 14 + BIG_PKT);
 		ck_assert_uint_eq(frame_ip_id(&link, i), i + 2);
+	}
 	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
 	us_test_stack_free(s);
 }
@@ -411,29 +457,77 @@ END_TEST
 START_TEST(the_total_queue_bound_refuses_new_packets_and_counts_them)
 {
 	struct us_test_link link = { 0 };
-	struct us_stack *s = settled_stack(&link);
-	/* Four neighbours with eight packets each fill the 32 places. */
-	for (uint32_t n = 0; n < 4; n++)
-		for (uint16_t id = 0; id < 8; id++)
-			ck_assert_int_eq(send_ip(s, T0, 0xc6336420 + n, id), 0);
-	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 32);
-	/* A fifth gets its request out, but its packet is refused. */
+	struct us_stack *s = roomy_stack(&link);
+	/* One neighbour's queue full in bytes, a second's holding the rest of
+	 * the US_ARP_QUEUE_TOTAL places in small packets. */
+	uint32_t fit = US_ARP_QUEUE_BYTES / BIG_PKT;
+	for (uint16_t id = 0; id < fit; id++)
+		ck_assert_int_eq(send_ip_len(s, T0, 0xc6336420, id, BIG_PKT), 0);
+	for (uint16_t id = 0; id < US_ARP_QUEUE_TOTAL - fit; id++)
+		ck_assert_int_eq(send_ip(s, T0, 0xc6336421, id), 0);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), US_ARP_QUEUE_TOTAL);
+	ck_assert_int_eq(link.count, 2);
+	/* A third gets its request out, but its packet is refused. */
 	ck_assert_int_eq(send_ip(s, T0, 0xc6336430, 99), -ENOBUFS);
 	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"), 1);
-	ck_assert_int_eq(link.count, 5);
-	assert_request(&link, 4, bcast_mac, OURS, 0xc6336430);
-	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 32);
-	/* A full queue of one neighbour still takes its newest packet in place
-	 * of its oldest: the total stays at its bound. */
-	ck_assert_int_eq(send_ip(s, T0, 0xc6336420, 8), 0);
+	ck_assert_int_eq(link.count, 3);
+	assert_request(&link, 2, bcast_mac, OURS, 0xc6336430);
+	/* So is one more for the second, though its queue has bytes to spare. */
+	ck_assert_int_eq(send_ip(s, T0, 0xc6336421, 99), -ENOBUFS);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"), 2);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), US_ARP_QUEUE_TOTAL);
+	/* A queue full in bytes still takes its newest packet in place of its
+	 * oldest: the total stays at its bound. */
+	ck_assert_int_eq(send_ip_len(s, T0, 0xc6336420, 999, BIG_PKT), 0);
 	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_full"), 1);
-	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 32);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"), 2);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), US_ARP_QUEUE_TOTAL);
 	/* Nobody answers: at 3 s every packet is gone, counted. */
 	us_stack_poll(s, T0 + US_SEC(1));
 	us_stack_poll(s, T0 + US_SEC(2));
 	us_stack_poll(s, T0 + US_SEC(3));
-	ck_assert_uint_eq(us_stack_counter(s, "arp.resolve_failed"), 5);
-	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_resolve_failed"), 32);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.resolve_failed"), 3);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_resolve_failed"), US_ARP_QUEUE_TOTAL);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
+	us_test_stack_free(s);
+}
+END_TEST
+
+/* The bug a packet count had: a datagram fragmented into more packets than
+ * the count allowed lost its first fragments while the neighbour resolved. */
+START_TEST(a_60000_byte_datagram_to_an_unresolved_neighbour_leaves_whole)
+{
+	struct us_test_link link = { 0 };
+	struct us_stack *s = settled_stack(&link);
+	const uint32_t len = 60000, frag = 1480, nfrag = (len + frag - 1) / frag; /* 41 */
+	ck_assert_uint_le(nfrag * (US_IPV4_HDR_LEN + frag), US_ARP_QUEUE_BYTES);
+	struct us_pbuf *b = us_stack_alloc(s, len);
+	ck_assert_ptr_nonnull(b);
+	for (uint32_t i = 0; i < len; i++)
+		us_pbuf_data(b)[i] = (uint8_t)i;
+	struct us_ip_tx tx = { .dst = PEER, .proto = 253, .ifindex = -1 };
+	ck_assert_int_eq(us_ip_output(s, b, &tx), 0);
+	ck_assert_int_eq(link.count, 1);
+	assert_request(&link, 0, bcast_mac, OURS, PEER);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.queued"), nfrag);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_full"), 0);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), nfrag);
+
+	ck_assert_int_eq(reply_from_peer(s, T0 + US_MSEC(1), peer_mac), 0);
+	ck_assert_int_eq(link.count, 1 + (int)nfrag);
+	uint16_t id = frame_ip_id(&link, 1);
+	for (uint32_t i = 0; i < nfrag; i++) {
+		const uint8_t *f = link.frame[1 + i];
+		ck_assert_mem_eq(f, peer_mac, 6);
+		struct us_ipv4_hdr h;
+		ck_assert_int_eq(us_ipv4_parse(f + 14, link.len[1 + i] - 14, &h), US_WIRE_OK);
+		ck_assert_uint_eq(h.id, id);
+		ck_assert_uint_eq(h.frag_offset, frag * i);
+		ck_assert(h.mf == (i < nfrag - 1));
+		ck_assert_uint_eq(h.payload_len, i < nfrag - 1 ? frag : len - frag * (nfrag - 1));
+		for (size_t j = 0; j < h.payload_len; j++)
+			ck_assert_uint_eq(h.payload[j], (uint8_t)(h.frag_offset + j));
+	}
 	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
 	us_test_stack_free(s);
 }
@@ -470,12 +564,16 @@ END_TEST
 START_TEST(a_cache_full_of_incomplete_entries_refuses_a_new_neighbour)
 {
 	struct us_test_link link = { 0 };
-	struct us_stack *s = settled_stack(&link);
+	struct us_stack *s = roomy_stack(&link);
 	for (uint32_t i = 0; i < US_ARP_CACHE_SIZE; i++)
 		send_ip(s, T0, 0xc6336410 + i, (uint16_t)i);
 	ck_assert_int_eq(link.count, 64);
-	/* The first 32 packets wait; the rest found the total bound. */
-	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"), 32);
+	/* As many packets wait as the total bound allows; the rest found it. */
+	uint32_t waiting = US_ARP_CACHE_SIZE < US_ARP_QUEUE_TOTAL ? US_ARP_CACHE_SIZE
+								  : US_ARP_QUEUE_TOTAL;
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), waiting);
+	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_queue_total"),
+			  US_ARP_CACHE_SIZE - waiting);
 	ck_assert_int_eq(send_ip(s, T0, 0xc6336480, 1), -ENOBUFS);
 	ck_assert_uint_eq(us_stack_counter(s, "arp.drop_cache_full"), 1);
 	ck_assert_uint_eq(us_stack_counter(s, "arp.cache_evicted"), 0);
@@ -900,6 +998,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(cache, an_evicted_and_recreated_entry_waits_for_the_rate_limit);
 	tcase_add_test(cache, a_full_queue_drops_its_oldest_packet_and_counts_it);
 	tcase_add_test(cache, the_total_queue_bound_refuses_new_packets_and_counts_them);
+	tcase_add_test(cache, a_60000_byte_datagram_to_an_unresolved_neighbour_leaves_whole);
 	tcase_add_test(cache, a_full_cache_evicts_the_least_recently_used_entry);
 	tcase_add_test(cache, a_cache_full_of_incomplete_entries_refuses_a_new_neighbour);
 	tcase_add_test(cache, an_unconfirmed_entry_goes_stale_after_30_s_and_is_purged_60_s_later);

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ip6.h"
 #include "stack.h"
+#include "wire/bytes.h"
 #include "wire/checksum.h"
 #include "wire/eth.h"
 #include "wire/icmp6.h"
@@ -44,11 +46,12 @@ static struct us_ip6 ip6(const char *text)
 	return a;
 }
 
-/* A stack with DAD and RS as asked, on the fake link, up at time 0. */
-static struct us_stack *nd_stack_seed(unsigned flags, uint64_t seed)
+/* A stack with DAD and RS as asked and a pool of small_bufs, on the fake
+ * link, up at time 0. */
+static struct us_stack *nd_stack_bufs(unsigned flags, uint64_t seed, uint32_t small_bufs)
 {
 	memset(&link, 0, sizeof link);
-	struct us_stack_config cfg = { .seed = seed, .small_bufs = 64, .large_bufs = 4,
+	struct us_stack_config cfg = { .seed = seed, .small_bufs = small_bufs, .large_bufs = 4,
 				       .no_dad = !(flags & DAD),
 				       .no_router_solicit = !(flags & RS),
 				       .no_slaac = (flags & NO_SLAAC) != 0 };
@@ -61,6 +64,11 @@ static struct us_stack *nd_stack_seed(unsigned flags, uint64_t seed)
 	memcpy(ic.mac, MAC_US, 6);
 	ck_assert_int_eq(us_stack_add_iface(s, 0, &ic), 0);
 	return s;
+}
+
+static struct us_stack *nd_stack_seed(unsigned flags, uint64_t seed)
+{
+	return nd_stack_bufs(flags, seed, 64);
 }
 
 static struct us_stack *nd_stack(unsigned flags)
@@ -217,21 +225,29 @@ static int deliver_ra(struct us_stack *s, us_time_t t, const char *src, const st
 	return deliver(s, t, src, "ff02::1", 255, r->m, r->n);
 }
 
-/* Sends an 8-byte IPv6 packet (No Next Header, payload bytes = tag) from
+/* Sends a len-byte IPv6 packet (No Next Header, payload bytes = tag) from
  * src to dst through us_nd6_output() to next hop nh. */
-static int send_pkt(struct us_stack *s, us_time_t t, const char *src, const char *dst,
-		    const char *nh, uint8_t tag)
+static int send_pkt_len(struct us_stack *s, us_time_t t, const char *src, const char *dst,
+			const char *nh, uint8_t tag, uint32_t len)
 {
-	struct us_pbuf *b = us_stack_alloc(s, 48);
+	struct us_pbuf *b = us_stack_alloc(s, len);
 	ck_assert_ptr_nonnull(b);
 	uint8_t *p = us_pbuf_data(b);
-	struct us_ipv6_hdr h = { .payload_len = 8, .next_header = US_IPPROTO_NONE, .hop_limit = 64,
+	struct us_ipv6_hdr h = { .payload_len = (uint16_t)(len - 40),
+				 .next_header = US_IPPROTO_NONE, .hop_limit = 64,
 				 .src = ip6(src), .dst = ip6(dst) };
-	ck_assert_uint_eq(us_ipv6_emit(&h, p, 48), 40);
-	memset(p + 40, tag, 8);
+	ck_assert_uint_eq(us_ipv6_emit(&h, p, len), 40);
+	memset(p + 40, tag, len - 40);
 	s->now = t;
 	struct us_ip6 n = ip6(nh);
 	return us_nd6_output(s, &s->iface[0], &n, b);
+}
+
+/* The same, 48 bytes: 8 of payload. */
+static int send_pkt(struct us_stack *s, us_time_t t, const char *src, const char *dst,
+		    const char *nh, uint8_t tag)
+{
+	return send_pkt_len(s, t, src, dst, nh, tag, 48);
 }
 
 static void expect_frame(int i, const char *hex)
@@ -453,7 +469,17 @@ END_TEST
 
 /* ---- Address resolution --------------------------------------------------- */
 
-/* A stack without DAD, with 2001:db8:1::2/64. */
+/* A stack without DAD, with 2001:db8:1::2/64 and a pool of small_bufs. */
+static struct us_stack *global_stack_bufs(uint32_t small_bufs)
+{
+	struct us_stack *s = nd_stack_bufs(0, 1, small_bufs);
+	struct us_ip6 g = ip6("2001:db8:1::2");
+	ck_assert_int_eq(us_stack_add_ipv6(s, 0, 0, &g, 64), 0);
+	link.count = 0;
+	return s;
+}
+
+/* The same with the usual pool of 64. */
 static struct us_stack *global_stack(void)
 {
 	struct us_stack *s = nd_stack(0);
@@ -530,36 +556,53 @@ START_TEST(resolution_is_retried_three_times_then_its_packets_are_dropped)
 }
 END_TEST
 
+/* Full-sized packets: the byte bound, not the count, fills a queue. */
+#define BIG_PKT 1500u
+
 START_TEST(a_full_resolution_queue_gives_up_its_oldest_packet)
 {
-	struct us_stack *s = global_stack();
-	for (uint8_t i = 1; i <= 10; i++)
-		ck_assert_int_eq(send_pkt(s, 0, G_US, G_PEER, G_PEER, i), 0);
-	ck_assert_uint_eq(neigh(s, "2001:db8:1::1")->q_len, US_ND6_QUEUE_PER);
+	struct us_stack *s = global_stack_bufs(2 * US_ND6_QUEUE_MAX);
+	uint32_t fit = US_ND6_QUEUE_BYTES / BIG_PKT; /* 87 */
+	ck_assert_uint_lt(fit, US_ND6_QUEUE_MAX);
+	for (uint32_t i = 1; i <= fit + 2; i++)
+		ck_assert_int_eq(send_pkt_len(s, 0, G_US, G_PEER, G_PEER, (uint8_t)i, BIG_PKT), 0);
+	ck_assert_uint_eq(neigh(s, "2001:db8:1::1")->q_len, fit);
+	ck_assert_uint_eq(neigh(s, "2001:db8:1::1")->q_bytes, fit * BIG_PKT);
 	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_full"), 2);
+	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_total"), 0);
 	uint8_t m[64];
 	size_t n = na_msg(m, "2001:db8:1::1", NA_S | NA_O, MAC_PEER);
 	deliver(s, 1, "2001:db8:1::1", "2001:db8:1::2", 255, m, n);
-	ck_assert_int_eq(link.count, 1 + 8);
-	for (int i = 1; i <= 8; i++)
-		ck_assert_uint_eq(link.frame[i][14 + 40], i + 2); /* packets 3..10 */
+	ck_assert_int_eq(link.count, 1 + (int)fit);
+	/* Packets 3 to fit + 2, in order (as far as the link keeps them). */
+	for (int i = 1; i < US_TEST_MAX_FRAMES; i++) {
+		ck_assert_uint_eq(link.len[i], 14 + BIG_PKT);
+		ck_assert_uint_eq(link.frame[i][14 + 40], i + 2);
+	}
 	us_test_stack_free(s);
 }
 END_TEST
 
 START_TEST(resolution_queues_are_bounded_in_total)
 {
-	struct us_stack *s = global_stack();
+	struct us_stack *s = global_stack_bufs(2 * US_ND6_QUEUE_MAX);
 	const char *dst[5] = { "2001:db8:1::a", "2001:db8:1::b", "2001:db8:1::c", "2001:db8:1::d",
 			       "2001:db8:1::e" };
+	const int per = US_ND6_QUEUE_MAX / 4; /* small packets: far below the byte bound */
 	for (int d = 0; d < 5; d++)
-		for (uint8_t i = 0; i < 8; i++)
-			send_pkt(s, 0, "2001:db8:1::2", dst[d], dst[d], i);
+		for (int i = 0; i < per; i++)
+			send_pkt(s, 0, "2001:db8:1::2", dst[d], dst[d], (uint8_t)i);
 	ck_assert_uint_eq(s->nd6.queued, US_ND6_QUEUE_MAX);
-	/* Four queues filled up to 32; the fifth entry had nothing to give. */
-	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_total"), 8);
+	/* Four queues filled the total; the fifth entry had nothing to give. */
+	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_total"), per);
 	ck_assert_uint_eq(neigh(s, "2001:db8:1::e")->q_len, 0);
 	ck_assert_uint_eq(us_stack_pbufs_in_use(s), US_ND6_QUEUE_MAX);
+	/* One with packets waiting gives up its oldest for the new one. */
+	ck_assert_int_eq(send_pkt(s, 0, "2001:db8:1::2", dst[0], dst[0], 0xee), 0);
+	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_total"), per + 1);
+	ck_assert_uint_eq(neigh(s, "2001:db8:1::a")->q_len, per);
+	ck_assert_uint_eq(s->nd6.queued, US_ND6_QUEUE_MAX);
+	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_full"), 0);
 	run_until(s, US_SEC(5));
 	ck_assert_uint_eq(ctr(s, "nd6.drop_resolution_failed"), US_ND6_QUEUE_MAX);
 	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
@@ -567,9 +610,54 @@ START_TEST(resolution_queues_are_bounded_in_total)
 }
 END_TEST
 
-START_TEST(a_resolution_flood_keeps_the_cache_bounded)
+/* The bug a packet count had: a datagram fragmented into more packets than
+ * the count allowed lost its first fragments while the neighbour resolved. */
+START_TEST(a_60000_byte_datagram_to_an_unresolved_neighbour_leaves_whole)
 {
 	struct us_stack *s = global_stack();
+	/* Fragments of 1448 bytes: (1500 - 40 - 8) rounded down to 8 (RFC 8200 §4.5). */
+	const uint32_t len = 60000, frag = 1448, nfrag = (len + frag - 1) / frag; /* 42 */
+	ck_assert_uint_le(nfrag * (40 + 8 + frag), US_ND6_QUEUE_BYTES);
+	struct us_pbuf *b = us_stack_alloc(s, len);
+	ck_assert_ptr_nonnull(b);
+	for (uint32_t i = 0; i < len; i++)
+		us_pbuf_data(b)[i] = (uint8_t)i;
+	struct us_ip6_tx tx = { .dst = ip6(G_PEER), .next_header = 253, .ifindex = -1 };
+	ck_assert_int_eq(us_ip6_output(s, b, &tx), 0);
+	ck_assert_int_eq(link.count, 1);
+	ck_assert_uint_eq(frame_icmp_type(0), 135); /* the NS */
+	ck_assert_uint_eq(neigh(s, G_PEER)->q_len, nfrag);
+	ck_assert_uint_eq(ctr(s, "nd6.drop_queue_full"), 0);
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), nfrag);
+
+	uint8_t m[64];
+	size_t n = na_msg(m, G_PEER, NA_S | NA_O, MAC_PEER);
+	ck_assert_int_eq(deliver(s, US_MSEC(1), G_PEER, G_US, 255, m, n), 0);
+	ck_assert_int_eq(link.count, 1 + (int)nfrag);
+	uint32_t id = us_get_be32(link.frame[1] + 14 + 40 + 4);
+	for (uint32_t i = 0; i < nfrag; i++) {
+		const uint8_t *f = link.frame[1 + i];
+		uint32_t plen = i < nfrag - 1 ? frag : len - frag * (nfrag - 1);
+		ck_assert_mem_eq(f, MAC_PEER, 6);
+		ck_assert_uint_eq(link.len[1 + i], 14 + 40 + 8 + plen);
+		ck_assert_uint_eq(f[14 + 6], 44); /* Next Header: Fragment */
+		const uint8_t *fh = f + 14 + 40;
+		ck_assert_uint_eq(fh[0], 253);
+		uint16_t off_m = us_get_be16(fh + 2);
+		ck_assert_uint_eq(off_m & 0xfff8u, frag * i);
+		ck_assert_uint_eq(off_m & 1u, i < nfrag - 1);
+		ck_assert_uint_eq(us_get_be32(fh + 4), id);
+		for (uint32_t j = 0; j < plen; j++)
+			ck_assert_uint_eq(fh[8 + j], (uint8_t)(frag * i + j));
+	}
+	ck_assert_uint_eq(us_stack_pbufs_in_use(s), 0);
+	us_test_stack_free(s);
+}
+END_TEST
+
+START_TEST(a_resolution_flood_keeps_the_cache_bounded)
+{
+	struct us_stack *s = global_stack_bufs(2 * US_ND6_QUEUE_MAX);
 	char dst[64];
 	for (int i = 0; i < 100; i++) {
 		snprintf(dst, sizeof dst, "2001:db8:1::%x", 0x1000 + i);
@@ -1966,6 +2054,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, resolution_is_retried_three_times_then_its_packets_are_dropped);
 	tcase_add_test(tc, a_full_resolution_queue_gives_up_its_oldest_packet);
 	tcase_add_test(tc, resolution_queues_are_bounded_in_total);
+	tcase_add_test(tc, a_60000_byte_datagram_to_an_unresolved_neighbour_leaves_whole);
 	tcase_add_test(tc, a_resolution_flood_keeps_the_cache_bounded);
 	tcase_add_test(tc, a_multicast_next_hop_maps_to_33_33_without_resolution);
 	tcase_add_test(tc, our_own_address_or_unspecified_is_no_next_hop);
