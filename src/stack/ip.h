@@ -156,6 +156,12 @@ int us_icmp_input(struct us_stack *s, struct us_iface *ifc, const struct us_ipv4
 void us_icmp_error(struct us_stack *s, uint8_t type, uint8_t code, uint32_t rest,
 		   const uint8_t *pkt, size_t len, bool link_bcast);
 
+/* The echo identifiers of the stack's own pings (us_stack_ping4/6), so
+ * that only replies to them reach the echo hook: both families share the
+ * memory of the last US_ICMP_PINGS identifiers. */
+void us_icmp_ping_remember(struct us_stack *s, uint16_t id);
+bool us_icmp_ping_known(struct us_stack *s, uint16_t id);
+
 /* Reassembly of pkt (first fragment: header and its data) timed out. */
 void us_icmp_reass_timeout(struct us_stack *s, const uint8_t *pkt, size_t len);
 

@@ -55,6 +55,7 @@
 	X(ICMP6_DROP_BAD_CHECKSUM, "icmp6.drop_bad_checksum")                                      \
 	X(ICMP6_IN_ECHO_REQUESTS, "icmp6.in_echo_requests")                                        \
 	X(ICMP6_IN_ECHO_REPLIES, "icmp6.in_echo_replies")                                          \
+	X(ICMP6_DROP_ECHO_REPLY_UNMATCHED, "icmp6.drop_echo_reply_unmatched")                      \
 	X(ICMP6_DROP_ECHO_BAD_SOURCE, "icmp6.drop_echo_bad_source")                                \
 	X(ICMP6_IN_PACKET_TOO_BIG, "icmp6.in_packet_too_big")                                      \
 	X(ICMP6_IN_DEST_UNREACH, "icmp6.in_dest_unreach")                                          \

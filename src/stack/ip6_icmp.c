@@ -238,10 +238,15 @@ static int echo_request(struct us_stack *s, struct us_iface *ifc, const struct u
 	return us_ip6_output(s, b, &tx);
 }
 
-static int echo_reply(struct us_stack *s, const struct us_ipv6_hdr *ip,
+static int echo_reply(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6_hdr *ip,
 		      const struct us_icmp6_hdr *h)
 {
 	us_count(s, US_CTR_ICMP6_IN_ECHO_REPLIES);
+	/* Only replies to our own pings reach the hook, as for IPv4; a raw
+	 * ICMPv6 socket has had its copy already. */
+	if (!us_icmp_ping_known(s, us_icmp6_echo_id(h)))
+		return us_drop(s, US_CTR_ICMP6_DROP_ECHO_REPLY_UNMATCHED, ifc->index,
+			       "echo reply to no ping of ours");
 	if (s->cfg.on_echo_reply) {
 		struct us_echo_reply r = {
 			.family = 6,
@@ -351,7 +356,7 @@ int us_ip6_icmp_input(struct us_stack *s, struct us_iface *ifc, const struct us_
 	case US_ICMP6_ECHO_REQUEST:
 		return echo_request(s, ifc, ip, &h, msg, len);
 	case US_ICMP6_ECHO_REPLY:
-		return echo_reply(s, ip, &h);
+		return echo_reply(s, ifc, ip, &h);
 	case US_ICMP6_PACKET_TOO_BIG:
 		return packet_too_big(s, ifc, &h);
 	case US_ICMP6_DEST_UNREACH:
@@ -418,5 +423,6 @@ int us_stack_ping6(struct us_stack *s, us_time_t now, const struct us_ip6 *dst, 
 		.ifindex = -1,
 	};
 	us_count(s, US_CTR_ICMP6_OUT_ECHO_REQUESTS);
+	us_icmp_ping_remember(s, id);
 	return us_ip6_output(s, b, &tx);
 }

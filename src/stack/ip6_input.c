@@ -320,9 +320,13 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 		   us_raw_input6(s, ifc, ip, x->upper_proto, upper, x->upper_len);
 
 	switch (x->upper_proto) {
-	case US_IPPROTO_ICMPV6:
+	case US_IPPROTO_ICMPV6: {
 		us_count(s, US_CTR_IP6_DELIVERED);
-		return us_ip6_icmp_input(s, ifc, ip, upper, x->upper_len, link_mcast);
+		int rc = us_ip6_icmp_input(s, ifc, ip, upper, x->upper_len, link_mcast);
+		/* What ICMPv6 itself has no use for (a reply to another
+		 * program's ping) was still delivered to a raw socket's copy. */
+		return raw ? 0 : rc;
+	}
 	case US_IPPROTO_UDP:
 		us_count(s, US_CTR_IP6_DELIVERED);
 		return us_udp_input6(s, ifc, ip, upper, x->upper_len, pkt, len, link_mcast);

@@ -246,7 +246,12 @@ static struct us_ip_ping *ping_find(struct us_stack *s, uint16_t id)
 	return NULL;
 }
 
-static void ping_remember(struct us_stack *s, uint16_t id)
+bool us_icmp_ping_known(struct us_stack *s, uint16_t id)
+{
+	return ping_find(s, id) != NULL;
+}
+
+void us_icmp_ping_remember(struct us_stack *s, uint16_t id)
 {
 	struct us_ip_ping *p = ping_find(s, id);
 	for (int i = 0; !p && i < US_ICMP_PINGS; i++)
@@ -303,7 +308,7 @@ int us_stack_ping4(struct us_stack *s, us_time_t now, uint32_t dst, uint16_t id,
 	struct us_icmp4_hdr h = { .type = US_ICMP4_ECHO, .code = 0,
 				  .rest = us_icmp4_echo_rest(id, seq), .payload_len = len };
 	us_icmp4_emit(&h, d, b->len);
-	ping_remember(s, id);
+	us_icmp_ping_remember(s, id);
 	us_count(s, US_CTR_ICMP_OUT_ECHO_REQUESTS);
 	/* DF clear: a large ping is fragmented (ping -s 8000), as ping(8)'s
 	 * default "-M want" does for sizes above the path MTU. */

@@ -174,9 +174,13 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 {
 	bool raw = us_raw_input4(s, ifc, ip, pkt, len);
 	switch (ip->proto) {
-	case US_IPPROTO_ICMP:
+	case US_IPPROTO_ICMP: {
 		us_count(s, US_CTR_IP_IN_DELIVERED);
-		return us_icmp_input(s, ifc, ip, ip->payload, ip->payload_len, link_bcast);
+		int rc = us_icmp_input(s, ifc, ip, ip->payload, ip->payload_len, link_bcast);
+		/* What ICMP itself has no use for (a reply to another program's
+		 * ping) was still delivered when a raw socket took its copy. */
+		return raw ? 0 : rc;
+	}
 	case US_IPPROTO_UDP:
 		us_count(s, US_CTR_IP_IN_DELIVERED);
 		return us_udp_input4(s, ifc, ip, pkt, len, link_bcast);

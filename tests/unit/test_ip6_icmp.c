@@ -384,6 +384,20 @@ START_TEST(ping6_sends_an_exact_echo_request_and_reports_the_reply)
 	ck_assert_uint_eq(log.r.len, 8);
 	ck_assert_mem_eq(log.data, "ustack!!", 8);
 	ck_assert_uint_eq(ctr(s, "icmp6.in_echo_replies"), 1);
+
+	/* A reply to an identifier we never used does not reach the hook. */
+	/* clang-format off */
+	inject_hex(s, 2600,
+		   ETH_TO_US
+		   "60 00 00 00" "00 10" "3a" "3f"
+		   PEER_GLOBAL OUR_GLOBAL
+		   "81 00 3d 61"    /* echo reply, checksum */
+		   "77 78 00 03"    /* identifier 0x7778: not ours */
+		   "75 73 74 61 63 6b 21 21");
+	/* clang-format on */
+	ck_assert_int_eq(log.calls, 1);
+	ck_assert_uint_eq(ctr(s, "icmp6.in_echo_replies"), 2);
+	ck_assert_uint_eq(ctr(s, "icmp6.drop_echo_reply_unmatched"), 1);
 	us_test_stack_free(s);
 }
 END_TEST
