@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "harness.h"
 
+#include "wire/arp.h"
+#include "wire/eth.h"
+
 #include <errno.h>
 #include <unistd.h>
 
@@ -93,6 +96,22 @@ struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4)
 	/* Forget what coming up sent (a gratuitous ARP): tests count from here. */
 	link->count = 0;
 	return s;
+}
+
+void us_test_meet_ipv4(struct us_stack *s, struct us_test_link *link, us_time_t now, uint32_t ip,
+		       uint8_t last)
+{
+	uint8_t f[60] = { 0 }; /* a minimum-size frame: the ARP packet and padding */
+	struct us_eth_hdr eth = { .dst = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+				  .src = { 0x02, 0, 0, 0, 0, last },
+				  .ethertype = US_ETHERTYPE_ARP };
+	struct us_arp_pkt a = { .op = US_ARP_REQUEST, .spa = ip, .tpa = 0xc6336402 };
+	memcpy(a.sha, eth.src, 6);
+	size_t n = us_eth_emit(&eth, f, sizeof f);
+	ck_assert_uint_eq(n, 14);
+	ck_assert_uint_eq(us_arp_emit(&a, f + n, sizeof f - n), 28);
+	ck_assert_int_eq(us_stack_input(s, now, 0, f, sizeof f), 0);
+	link->count = 0;
 }
 
 void us_test_stack_free(struct us_stack *s)

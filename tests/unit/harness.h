@@ -43,6 +43,13 @@ int us_test_link_transmit(void *ctx, const struct us_frame *f);
  * setup, so frames sent while coming up (a gratuitous ARP) are not counted. */
 struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4);
 
+/* The stack (198.51.100.2 on interface 0) learns ip -> 02:00:00:00:00:<last>
+ * from that host's broadcast ARP request for 198.51.100.2 at time now
+ * (RFC 826: a request for us creates the entry); the stack's reply is
+ * forgotten (link->count is reset to 0). */
+void us_test_meet_ipv4(struct us_stack *s, struct us_test_link *link, us_time_t now, uint32_t ip,
+		       uint8_t last);
+
 /* Frees the stack after checking that it holds no buffer (leak check). */
 void us_test_stack_free(struct us_stack *s);
 

@@ -43,21 +43,10 @@ static void mac_of(uint8_t last, uint8_t mac[6])
 	mac[5] = last;
 }
 
-/* The stack learns ip -> 02:00:00:00:00:<last> from an ARP request for our
- * address; the reply it sends is forgotten. */
 static void learn_neighbour(struct us_stack *s, struct us_test_link *link, us_time_t now,
 			    uint32_t ip, uint8_t last)
 {
-	uint8_t f[60] = { 0 };
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_ARP };
-	memcpy(eth.dst, bcast_mac, 6);
-	mac_of(last, eth.src);
-	struct us_arp_pkt a = { .op = US_ARP_REQUEST, .spa = ip, .tpa = STACK_IP };
-	mac_of(last, a.sha);
-	size_t n = us_eth_emit(&eth, f, sizeof f);
-	ck_assert_uint_eq(us_arp_emit(&a, f + n, sizeof f - n), 28);
-	ck_assert_int_eq(us_stack_input(s, now, 0, f, sizeof f), 0);
-	link->count = 0;
+	us_test_meet_ipv4(s, link, now, ip, last);
 }
 
 static struct us_stack *stack_with_peer(struct us_test_link *link)

@@ -73,17 +73,7 @@ static uint64_t ctr(const struct us_stack *s, const char *name)
 
 static void learn_arp(struct us_stack *s, struct us_test_link *link, uint32_t ip, uint8_t last)
 {
-	uint8_t f[60] = { 0 };
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_ARP };
-	memcpy(eth.dst, bcast_mac, 6);
-	memcpy(eth.src, peer_mac, 6);
-	eth.src[5] = last;
-	struct us_arp_pkt a = { .op = US_ARP_REQUEST, .spa = ip, .tpa = STACK_IP };
-	memcpy(a.sha, eth.src, 6);
-	size_t n = us_eth_emit(&eth, f, sizeof f);
-	ck_assert_uint_eq(us_arp_emit(&a, f + n, sizeof f - n), 28);
-	ck_assert_int_eq(us_stack_input(s, 0, 0, f, sizeof f), 0);
-	link->count = 0;
+	us_test_meet_ipv4(s, link, 0, ip, last);
 }
 
 static void meet_peer6(struct us_stack *s, struct us_test_link *link)

@@ -528,16 +528,7 @@ START_TEST(an_ipv4_datagram_times_out_at_30_s_with_time_exceeded)
 	add_missing(s, T0 + US_SEC(10), &k, 1480, 1480, true);
 	/* The sender is a known neighbour, so the ICMP goes out at once. */
 	const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-	uint8_t f[60] = { 0 };
-	struct us_eth_hdr eh = { .ethertype = US_ETHERTYPE_ARP };
-	memset(eh.dst, 0xff, 6);
-	memcpy(eh.src, peer_mac, 6);
-	us_eth_emit(&eh, f, sizeof f);
-	struct us_arp_pkt req = { .op = US_ARP_REQUEST, .spa = PEER4, .tpa = OURS4 };
-	memcpy(req.sha, peer_mac, 6);
-	us_arp_emit(&req, f + 14, 28);
-	ck_assert_int_eq(us_stack_input(s, T0 + US_SEC(20), 0, f, sizeof f), 0);
-	link.count = 0;
+	us_test_meet_ipv4(s, &link, T0 + US_SEC(20), PEER4, 0x01);
 
 	/* 30 s from the first-arriving fragment, not from the last. */
 	ck_assert_int_eq(us_reass_next_deadline(s), T0 + US_SEC(30));
