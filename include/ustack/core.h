@@ -154,7 +154,14 @@ struct us_stack_config {
 	bool no_dad;         /* skip Duplicate Address Detection */
 	bool no_slaac;       /* make no address from RA prefixes (routers and on-link prefixes are still learnt) */
 	bool no_router_solicit; /* send no Router Solicitation at start */
+	/* TCP (RFC 9293 §3.4.2): the Maximum Segment Lifetime; TIME_WAIT lasts
+	 * twice as long. 0 picks US_TCP_DEFAULT_MSL. */
+	us_time_t tcp_msl;
 };
+
+/* 30 s, so TIME_WAIT lasts 60 s as on Linux. Deviation: RFC 9293 §3.4.2
+ * takes MSL to be 2 minutes "for engineering purposes". */
+#define US_TCP_DEFAULT_MSL US_SEC(30)
 
 #define US_PBUF_SMALL 2048u
 #define US_PBUF_LARGE (65536u + 256u)
@@ -253,9 +260,11 @@ int us_stack_ping6(struct us_stack *s, us_time_t now, const struct us_ip6 *dst, 
  * core.
  */
 enum us_sock_events {
-	US_EV_READABLE = 1, /* a datagram (or an error) waits */
-	US_EV_WRITABLE = 2,
+	US_EV_READABLE = 1, /* a datagram (or an error) waits; TCP: data, end of
+			     * stream, or a connection to accept */
+	US_EV_WRITABLE = 2, /* TCP: connected, and room in the send buffer */
 	US_EV_ERROR = 4,    /* a pending error (ICMP port unreachable, ...) */
+	US_EV_HUP = 8,      /* TCP: the connection is over both ways */
 };
 typedef void (*us_sock_event_fn)(void *ctx, int events);
 
@@ -268,6 +277,14 @@ enum us_sock_opt {
 	US_OPT_TTL,       /* IPv4 TTL / IPv6 unicast hop limit; 0: the default */
 	US_OPT_TOS,       /* IPv4 TOS / IPv6 traffic class */
 	US_OPT_V6ONLY,    /* an IPv6 socket takes no IPv4 (default: dual stack, off) */
+	/* TCP only (-ENOPROTOOPT elsewhere). */
+	US_OPT_NODELAY,   /* 1: no Nagle algorithm (RFC 1122 §4.2.3.4) */
+	US_OPT_KEEPALIVE, /* 1: keep-alive probes (RFC 1122 §4.2.3.6) */
+	US_OPT_KEEPIDLE,  /* seconds idle before the first probe (7200) */
+	US_OPT_KEEPINTVL, /* seconds between probes (75) */
+	US_OPT_KEEPCNT,   /* unanswered probes before the connection fails (9) */
+	US_OPT_LINGER,    /* -1: off; 0: close() aborts with RST; n > 0: seconds
+			   * (the runtime waits; the core closes gracefully) */
 };
 
 struct us_udp;
@@ -316,6 +333,121 @@ int us_raw_events(const struct us_raw *r);
 int us_raw_setopt(struct us_raw *r, enum us_sock_opt opt, int value);
 int us_raw_getopt(const struct us_raw *r, enum us_sock_opt opt, int *value);
 int us_raw_local(const struct us_raw *r, struct us_addr *out);
+
+/* ---- TCP inside the core (tcp*.c) ------------------------------------------- */
+
+/* The states of RFC 9293 §3.3.2, numbered as the socket module's
+ * getsocketsta() reports them: the numbers are a contract. */
+enum us_tcp_state {
+	US_TCP_CLOSED = 0,
+	US_TCP_LISTEN = 1,
+	US_TCP_SYN_SENT = 2,
+	US_TCP_SYN_RCVD = 3,
+	US_TCP_ESTABLISHED = 4,
+	US_TCP_FIN_WAIT_1 = 5,
+	US_TCP_FIN_WAIT_2 = 6,
+	US_TCP_CLOSE_WAIT = 7,
+	US_TCP_CLOSING = 8,
+	US_TCP_LAST_ACK = 9,
+	US_TCP_TIME_WAIT = 10,
+};
+#define US_TCP_NSTATES 11
+
+/* "CLOSED", "LISTEN", "SYN_SENT", ... "TIME_WAIT"; "?" out of range. */
+const char *us_tcp_state_name(int state);
+
+struct us_tcp;
+
+/*
+ * A TCP endpoint (RFC 9293 §3.10 "Event Processing": these calls are its
+ * user calls). Like UDP's, the calls never block: -EAGAIN says "not now",
+ * and the event callback says when to look again. The callback also fires
+ * on every state change. family: US_AF_INET or US_AF_INET6 (dual stack
+ * unless US_OPT_V6ONLY). NULL with *err a negative errno (-ENOBUFS beyond
+ * the core's connection limit).
+ */
+struct us_tcp *us_tcp_open(struct us_stack *s, int family, us_sock_event_fn ev, void *ctx,
+			   int *err);
+/* port 0 picks an ephemeral port (RFC 6056). -EADDRINUSE (see
+ * US_OPT_REUSEADDR), -EADDRNOTAVAIL, -EINVAL (already bound, not CLOSED). */
+int us_tcp_bind(struct us_tcp *t, const struct us_addr *local);
+/* Passive OPEN (binds to an ephemeral port first when unbound). backlog:
+ * connections completed and not yet accepted that may wait (clamped to
+ * 1..US_TCP_MAX_BACKLOG; a listener may be given a new backlog). -EINVAL
+ * when the endpoint is not CLOSED or LISTEN. */
+int us_tcp_listen(struct us_tcp *t, us_time_t now, int backlog);
+/* The oldest connection completed on listener l, now the caller's, with
+ * its event callback; peer (may be NULL) gets its address. NULL with *err:
+ * -EAGAIN (none waits), -EINVAL (not listening). */
+struct us_tcp *us_tcp_accept(struct us_tcp *l, us_sock_event_fn ev, void *ctx,
+			     struct us_addr *peer, int *err);
+/* Active OPEN: sends the SYN and returns -EINPROGRESS; completion shows as
+ * US_EV_WRITABLE (ESTABLISHED) or US_EV_ERROR (-ECONNREFUSED, -ETIMEDOUT,
+ * -EHOSTUNREACH ... from us_tcp_take_error). -EALREADY (SYN_SENT),
+ * -EISCONN (connected), -EINVAL (listening), -EADDRNOTAVAIL (no port, or
+ * the 4-tuple is taken), -ENETUNREACH, -EAFNOSUPPORT. */
+int us_tcp_connect(struct us_tcp *t, us_time_t now, const struct us_addr *remote);
+/* SEND: queues up to len bytes; returns how many (short when the send
+ * buffer fills). Data queued in SYN_SENT or SYN_RCVD leaves once
+ * established (RFC 9293 §3.10.2). -EAGAIN (buffer full), -EPIPE (after
+ * shutdown(SHUT_WR) or close, or the connection is over), -ENOTCONN
+ * (CLOSED, LISTEN), or a pending error (once). */
+int us_tcp_send(struct us_tcp *t, us_time_t now, const uint8_t *data, size_t len);
+/* RECEIVE: up to cap bytes in order; 0 at end of stream (the peer's FIN,
+ * after all data), -EAGAIN (nothing yet), -ENOTCONN (CLOSED never
+ * connected, LISTEN), or a pending error once (-ECONNRESET, -ETIMEDOUT).
+ * Reading opens the receive window again (RFC 1122 §4.2.3.3). */
+int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap);
+/* Bytes that us_tcp_recv() would return now without blocking. */
+size_t us_tcp_readable(const struct us_tcp *t);
+/* how: 0 (SHUT_RD: discard what arrives), 1 (SHUT_WR: FIN after the queued
+ * data), 2 (both). -ENOTCONN when not connected, -EINVAL for a bad how. */
+int us_tcp_shutdown(struct us_tcp *t, us_time_t now, int how);
+/* CLOSE (RFC 9293 §3.10.4): the endpoint is the core's from here on (the
+ * pointer is dead) and finishes on its own: queued data and a FIN leave,
+ * then FIN_WAIT_2 / TIME_WAIT run out. Unread received data, or
+ * US_OPT_LINGER 0, make it an ABORT instead (RFC 1122 §4.2.2.13: RST). A
+ * listener resets the connections waiting to be accepted. */
+void us_tcp_close(struct us_tcp *t, us_time_t now);
+/* ABORT (RFC 9293 §3.10.5): RST to the peer when synchronized, then
+ * CLOSED; the pointer is dead. */
+void us_tcp_abort(struct us_tcp *t, us_time_t now);
+/* enum us_tcp_state. */
+int us_tcp_state(const struct us_tcp *t);
+/* US_EV_* bits that hold now. */
+int us_tcp_events(const struct us_tcp *t);
+/* The pending error, cleared; 0 when none. */
+int us_tcp_take_error(struct us_tcp *t);
+/* enum us_sock_opt: REUSEADDR, RCVBUF, SNDBUF (before the connection is
+ * established), TTL, TOS, V6ONLY and the TCP ones. -ENOPROTOOPT for
+ * BROADCAST. */
+int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value);
+int us_tcp_getopt(const struct us_tcp *t, enum us_sock_opt opt, int *value);
+int us_tcp_local(const struct us_tcp *t, struct us_addr *out);
+int us_tcp_remote(const struct us_tcp *t, struct us_addr *out); /* -ENOTCONN */
+
+#define US_TCP_MAX_BACKLOG 4096
+
+/* What `ss -ti` shows of one connection. */
+struct us_tcp_info {
+	int state;              /* enum us_tcp_state */
+	int family;
+	struct us_addr local, remote;
+	bool orphan;            /* closed by its owner, finishing alone */
+	bool listener_child;    /* waiting in a listener's queues, not accepted */
+	uint32_t snd_queued;    /* bytes written and not yet acknowledged */
+	uint32_t rcv_queued;    /* bytes received and not yet read */
+	uint32_t mss;           /* the send MSS in use */
+	uint32_t cwnd, ssthresh;/* bytes */
+	uint32_t snd_wnd, rcv_wnd;
+	us_time_t srtt_us, rttvar_us, rto_us;
+	uint32_t retransmits;   /* segments sent again, all told */
+	uint32_t backoff;       /* consecutive timeouts now */
+};
+int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
+/* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the
+ * order is unspecified). Fills up to max; returns how many there are. */
+size_t us_stack_tcp_table(const struct us_stack *s, struct us_tcp_info *out, size_t max);
 
 /*
  * Hand one received frame (starting at the Ethernet header) to the core.

@@ -164,21 +164,8 @@ struct us_runtime *us_runtime_default(void);
 /* us_settimeout(s, US_TIMEOUT_NONE): block (Python's None). */
 #define US_TIMEOUT_NONE (-1.0)
 
-/* TCP states returned by us_getsocketsta(): the contract of the spec. */
-enum us_tcp_state {
-	US_TCP_CLOSED = 0,
-	US_TCP_LISTEN = 1,
-	US_TCP_SYN_SENT = 2,
-	US_TCP_SYN_RCVD = 3,
-	US_TCP_ESTABLISHED = 4,
-	US_TCP_FIN_WAIT_1 = 5,
-	US_TCP_FIN_WAIT_2 = 6,
-	US_TCP_CLOSE_WAIT = 7,
-	US_TCP_CLOSING = 8,
-	US_TCP_LAST_ACK = 9,
-	US_TCP_TIME_WAIT = 10,
-};
-#define US_TCP_NSTATES 11
+/* TCP states returned by us_getsocketsta(): enum us_tcp_state in
+ * ustack/core.h (US_TCP_CLOSED = 0 ... US_TCP_TIME_WAIT = 10). */
 
 /* socket(af=AF_INET, type=SOCK_STREAM, proto=0): rt NULL is the default
  * runtime; proto 0 picks the type's protocol. EAFNOSUPPORT, EPROTONOSUPPORT

@@ -184,6 +184,14 @@ int us_sock_setopt(struct us_sock_opts *o, int family, bool bound, enum us_sock_
 			return -EINVAL;
 		o->v6only = value != 0;
 		return 0;
+	case US_OPT_NODELAY:
+	case US_OPT_KEEPALIVE:
+	case US_OPT_KEEPIDLE:
+	case US_OPT_KEEPINTVL:
+	case US_OPT_KEEPCNT:
+	case US_OPT_LINGER:
+		/* TCP's own: tcp.c keeps them. */
+		return -ENOPROTOOPT;
 	}
 	return -ENOPROTOOPT;
 }
@@ -216,6 +224,13 @@ int us_sock_getopt(const struct us_sock_opts *o, int family, enum us_sock_opt op
 			return -ENOPROTOOPT;
 		*value = o->v6only;
 		return 0;
+	case US_OPT_NODELAY:
+	case US_OPT_KEEPALIVE:
+	case US_OPT_KEEPIDLE:
+	case US_OPT_KEEPINTVL:
+	case US_OPT_KEEPCNT:
+	case US_OPT_LINGER:
+		return -ENOPROTOOPT;
 	}
 	return -ENOPROTOOPT;
 }
