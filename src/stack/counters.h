@@ -15,6 +15,7 @@
 #include "ip_counters.h"
 #include "nd6_counters.h"
 #include "reass_counters.h"
+#include "tcp_counters.h"
 #include "udp_counters.h"
 
 #define US_STACK_COUNTERS(X)                                                                       \
@@ -37,7 +38,8 @@
 	US_IP6_COUNTERS(X)                                                                         \
 	US_ND6_COUNTERS(X)                                                                         \
 	US_UDP_COUNTERS(X)                                                                         \
-	US_RAW_COUNTERS(X)
+	US_RAW_COUNTERS(X)                                                                         \
+	US_TCP_COUNTERS(X)
 
 enum us_counter_id {
 #define US_COUNTER_ENUM(id, name) US_CTR_##id,

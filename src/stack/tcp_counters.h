@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_counters.h - the counters of TCP (tcp*.c), like `netstat -s -t`: one
+ * per drop reason and per notable event, so nothing is lost silently. See
+ * counters.h for how the lists are put together.
+ */
+#ifndef USTACK_TCP_COUNTERS_H
+#define USTACK_TCP_COUNTERS_H
+
+#define US_TCP_COUNTERS(X)                                                                         \
+	X(TCP_IN_SEGS, "tcp.in_segs")                                                              \
+	X(TCP_OUT_SEGS, "tcp.out_segs")                                                            \
+	X(TCP_OUT_ERRORS, "tcp.out_errors")                                                        \
+	X(TCP_RETRANS_SEGS, "tcp.retrans_segs")                                                    \
+	X(TCP_ACTIVE_OPENS, "tcp.active_opens")                                                    \
+	X(TCP_PASSIVE_OPENS, "tcp.passive_opens")                                                  \
+	X(TCP_ESTAB_RESETS, "tcp.estab_resets")                                                    \
+	X(TCP_ATTEMPT_FAILS, "tcp.attempt_fails")                                                  \
+	X(TCP_OUT_RSTS, "tcp.out_rsts")                                                            \
+	X(TCP_DROP_TRUNCATED, "tcp.drop_truncated")                                                \
+	X(TCP_DROP_BAD_HEADER, "tcp.drop_bad_header")                                              \
+	X(TCP_DROP_BAD_CHECKSUM, "tcp.drop_bad_checksum")                                          \
+	X(TCP_DROP_BAD_ADDRESS, "tcp.drop_bad_address")                                            \
+	X(TCP_DROP_NO_SOCKET, "tcp.drop_no_socket")                                                \
+	X(TCP_DROP_NOT_ACCEPTABLE, "tcp.drop_not_acceptable")                                      \
+	X(TCP_DROP_BAD_ACK, "tcp.drop_bad_ack")                                                    \
+	X(TCP_DROP_RST_OUT_OF_WINDOW, "tcp.drop_rst_out_of_window")                                \
+	X(TCP_DROP_NO_ACK, "tcp.drop_no_ack")                                                      \
+	X(TCP_DROP_LISTEN_BAD_FLAGS, "tcp.drop_listen_bad_flags")                                  \
+	X(TCP_DROP_SYN_SENT_BAD, "tcp.drop_syn_sent_bad")                                          \
+	X(TCP_DROP_OUT_OF_ORDER_FULL, "tcp.drop_out_of_order_full")                                \
+	X(TCP_DROP_AFTER_CLOSE, "tcp.drop_data_after_close")                                       \
+	X(TCP_DROP_NO_MEMORY, "tcp.drop_no_memory")                                                \
+	X(TCP_SYN_QUEUE_FULL, "tcp.syn_queue_full")                                                \
+	X(TCP_LISTEN_OVERFLOW, "tcp.accept_queue_full")                                            \
+	X(TCP_CONN_LIMIT, "tcp.connection_limit")                                                  \
+	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")                                                \
+	X(TCP_CHALLENGE_ACK_LIMITED, "tcp.challenge_acks_limited")                                 \
+	X(TCP_RST_RECEIVED, "tcp.rst_received")                                                    \
+	X(TCP_OUT_OF_ORDER, "tcp.out_of_order_segs")                                               \
+	X(TCP_DUP_ACKS, "tcp.dup_acks")                                                            \
+	X(TCP_FAST_RETRANS, "tcp.fast_retransmits")                                                \
+	X(TCP_RTO_TIMEOUTS, "tcp.rto_timeouts")                                                    \
+	X(TCP_PERSIST_PROBES, "tcp.persist_probes")                                                \
+	X(TCP_KEEPALIVE_PROBES, "tcp.keepalive_probes")                                            \
+	X(TCP_TIMEOUT_DROPS, "tcp.timeout_drops")                                                  \
+	X(TCP_DELAYED_ACKS, "tcp.delayed_acks")                                                    \
+	X(TCP_TIME_WAIT_REUSED, "tcp.time_wait_reused")                                            \
+	X(TCP_ICMP_ERRORS, "tcp.icmp_errors")                                                      \
+	X(TCP_ICMP_ERRORS_IGNORED, "tcp.icmp_errors_ignored")
+
+#endif
