@@ -28,7 +28,7 @@
  * send no reports, and queries and reports are dropped (icmp6.drop_mld), so
  * a switch that snoops MLD may not forward our solicited-node groups to us.
  * Errors quoting our packets go to the transport that sent them (RFC 4443
- * §2.4 (d)): UDP (udp.c) for now; TCP adds its case with its issue.
+ * §2.4 (d)): UDP (udp.c) and TCP (tcp_input.c).
  */
 #include "stack.h"
 
@@ -293,6 +293,9 @@ static void error_to_transport(struct us_stack *s, const struct us_icmp6_hdr *h,
 	switch (proto) {
 	case US_IPPROTO_UDP:
 		us_udp_icmp_error6(s, h->type, h->code, q, upper, upper_len);
+		break;
+	case US_IPPROTO_TCP:
+		us_tcp_icmp_error6(s, h->type, h->code, q, upper, upper_len);
 		break;
 	default:
 		break;

@@ -36,8 +36,7 @@
  * Not implemented: Jumbo Payload (RFC 2675: us_ipv6_parse refuses Payload
  * Length 0); IPsec (RFC 4301): a packet with an Authentication Header is
  * dropped (ip6.drop_ah_not_implemented), since taking it would ignore its
- * authentication, and ESP is an unrecognized Next Header; TCP, whose issue
- * adds it to deliver().
+ * authentication, and ESP is an unrecognized Next Header.
  * Not implemented: the ICMPv6 errors of RFC 8883 for packets over our
  * extension header limits (US_IPV6_MAX_EXT): those are dropped silently.
  */
@@ -337,7 +336,9 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 		 * must be ignored." */
 		us_count(s, US_CTR_IP6_NO_NEXT_HEADER);
 		return 0;
-	case US_IPPROTO_TCP: /* TCP (RFC 9293) is dispatched here by its own issue */
+	case US_IPPROTO_TCP:
+		us_count(s, US_CTR_IP6_DELIVERED);
+		return us_tcp_input6(s, ifc, ip, upper, x->upper_len, link_mcast);
 	default:
 		if (raw) {
 			us_count(s, US_CTR_IP6_DELIVERED);

@@ -349,8 +349,8 @@ static void frag_needed(struct us_stack *s, const struct us_icmp4_hdr *h,
  * 1122 §3.2.2: "the IP protocol number MUST be extracted from the original
  * header and used to select the appropriate transport protocol entity to
  * handle the error".
- * UDP: RFC 1122 §4.1.3.3 (udp.c decides which socket hears of it). The TCP
- * issue adds its case here (RFC 5927's checks before TCP acts on any).
+ * UDP: RFC 1122 §4.1.3.3 (udp.c decides which socket hears of it). TCP:
+ * RFC 1122 §4.2.3.9 with RFC 5927's checks (tcp_input.c).
  */
 static void error_to_transport(struct us_stack *s, const struct us_icmp4_hdr *h,
 			       const struct us_ipv4_hdr *q)
@@ -358,6 +358,9 @@ static void error_to_transport(struct us_stack *s, const struct us_icmp4_hdr *h,
 	switch (q->proto) {
 	case US_IPPROTO_UDP:
 		us_udp_icmp_error4(s, h->type, h->code, q);
+		break;
+	case US_IPPROTO_TCP:
+		us_tcp_icmp_error4(s, h->type, h->code, q);
 		break;
 	default:
 		/* No transport here claims errors yet: counted, as netstat's

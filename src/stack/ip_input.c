@@ -14,7 +14,7 @@
  *   5. options: source routes are refused, the rest ignored;
  *   6. fragments go to reassembly;
  *   7. deliver: a copy to every matching raw socket (raw.c), then by
- *      protocol (deliver(): ICMP, UDP; the TCP issue adds its case).
+ *      protocol (deliver(): ICMP, UDP, TCP).
  *
  * Decisions:
  * - TTL is not checked. RFC 1122 §3.2.1.7: "A host MUST NOT discard a
@@ -163,8 +163,7 @@ static bool has_source_route(const struct us_ipv4_hdr *ip)
 }
 
 /*
- * Step 7: the delivery switch, one case per protocol this stack speaks (the
- * TCP issue adds `case US_IPPROTO_TCP:`). pkt/len is the whole datagram
+ * Step 7: the delivery switch, one case per protocol this stack speaks. pkt/len is the whole datagram
  * (header first), for the ICMP error quote and for raw sockets, which get
  * their copies first, as Linux's raw_local_deliver does: a raw socket sees
  * every packet of its protocol, and the stack still handles it.
@@ -184,6 +183,9 @@ static int deliver(struct us_stack *s, struct us_iface *ifc, const struct us_ipv
 	case US_IPPROTO_UDP:
 		us_count(s, US_CTR_IP_IN_DELIVERED);
 		return us_udp_input4(s, ifc, ip, pkt, len, link_bcast);
+	case US_IPPROTO_TCP:
+		us_count(s, US_CTR_IP_IN_DELIVERED);
+		return us_tcp_input4(s, ifc, ip, link_bcast);
 	default:
 		/* A raw socket speaks the protocol for us. */
 		if (raw) {

@@ -52,6 +52,7 @@ struct us_stack *us_stack_new(const struct us_stack_config *cfg)
 	us_nd6_init(s);
 	us_udp_init(s);
 	us_raw_init(s);
+	us_tcp_init(s);
 	return s;
 }
 
@@ -61,6 +62,7 @@ void us_stack_free(struct us_stack *s)
 		return;
 	/* Modules give back the buffers they hold (queues, fragments) first;
 	 * sockets still open are closed. */
+	us_tcp_fini(s);
 	us_raw_fini(s);
 	us_udp_fini(s);
 	us_nd6_fini(s);
@@ -317,6 +319,7 @@ void us_stack_poll(struct us_stack *s, us_time_t now)
 	us_ip_poll(s);
 	us_ip6_poll(s);
 	us_nd6_poll(s);
+	us_tcp_poll(s);
 }
 
 static us_time_t earlier(us_time_t a, us_time_t b)
@@ -333,6 +336,7 @@ us_time_t us_stack_next_deadline(const struct us_stack *s)
 	t = earlier(t, us_ip_next_deadline(s));
 	t = earlier(t, us_ip6_next_deadline(s));
 	t = earlier(t, us_nd6_next_deadline(s));
+	t = earlier(t, us_tcp_next_deadline(s));
 	return t;
 }
 

@@ -25,12 +25,16 @@
 #include "rand.h"
 #include "raw.h"
 #include "reass.h"
+#include "tcp.h"
 #include "udp.h"
 
 #define US_MAX_IFACES 8
 #define US_MAX_ADDR4 8
 #define US_MAX_ADDR6 8
 #define US_MAX_GROUPS6 24 /* IPv6 multicast groups joined per interface */
+
+/* A case that falls through to the next, on purpose (STYLE.md). */
+#define US_FALLTHROUGH __attribute__((fallthrough))
 
 /* Ethernet's minimum frame without the FCS (IEEE 802.3 §3.2.8). */
 #define US_ETH_MIN_FRAME 60
@@ -89,6 +93,7 @@ struct us_stack {
 	struct us_nd6_state nd6;
 	struct us_udp_state udp;
 	struct us_raw_state raw;
+	struct us_tcp_module tcp;
 };
 
 static inline void us_count(struct us_stack *s, enum us_counter_id id)

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp.h - TCP (RFC 9293) inside the core: the Transmission Control Block
+ * and what the four TCP files share.
+ *
+ *   tcp.c         the user calls of RFC 9293 §3.10.1-3.10.6 (OPEN, SEND,
+ *                 RECEIVE, CLOSE, ABORT, STATUS), set_state(), the tables
+ *                 that find a TCB (demultiplexing), the listener's queues,
+ *                 ISNs (RFC 6528) and ephemeral ports (RFC 6056)
+ *   tcp_input.c   SEGMENT ARRIVES (RFC 9293 §3.10.7): CLOSED, LISTEN and
+ *                 SYN_SENT first, then the numbered steps for the others
+ *   tcp_output.c  what to send now: data within the windows, SYN, FIN,
+ *                 ACKs (Nagle, sender SWS avoidance), and RSTs without a TCB
+ *   tcp_timer.c   the timers (RFC 9293 §3.10.8, RFC 6298, RFC 1122
+ *                 §4.2.2.17, §4.2.3.6), RTT estimation, congestion control
+ *                 (RFC 5681, RFC 6582)
+ *
+ * Read first: RFC 9293 §3.3 (the state diagram, the variables), then
+ * docs/tcp.md, then tcp_input.c from us_tcp_input4() down.
+ *
+ * Buffers. Each connection has two byte rings, allocated once when it is
+ * set up (never per segment). The send ring holds every byte the user
+ * wrote that the peer has not acknowledged, from SND.UNA on: what is in
+ * flight and what waits, so retransmission reads from it like first
+ * transmission. A segment is cut from the ring at send time in any size up
+ * to the MSS (or, with offloads, 64 KB): nothing here assumes one frame.
+ * The receive ring holds bytes ready for the user, and beyond them, at
+ * their place in the window, out-of-order bytes waiting for the gap before
+ * them (tracked as a few sequence ranges): the window the peer sees is
+ * the ring's free space, so out-of-order data never needs more memory.
+ */
+#ifndef USTACK_TCP_H
+#define USTACK_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ustack/core.h>
+
+#include "sock.h"
+
+struct us_stack;
+struct us_iface;
+struct us_ipv4_hdr;
+struct us_ipv6_hdr;
+struct us_tcp_hdr;
+
+/* Socket buffer sizes when the user sets none (Linux's tcp_rmem and
+ * tcp_wmem defaults are 131072 and 16384, grown by autotuning; we have no
+ * autotuning and start at the larger one). */
+#define US_TCP_RCVBUF_DEFAULT 131072u
+#define US_TCP_SNDBUF_DEFAULT 131072u
+
+/* RFC 9293 §3.7.1 (MUST-15): without an MSS option, "the default of 536". */
+#define US_TCP_DEFAULT_MSS 536
+/* The window field without window scaling. Not implemented: window
+ * scaling, SACK and timestamps (RFC 7323, RFC 2018), a later issue. */
+#define US_TCP_MAX_WIN 65535u
+
+/* RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been made
+ * ... the sender SHOULD set RTO <- 1 second". */
+#define US_TCP_RTO_INIT US_SEC(1)
+/* Deviation: RFC 6298 §2.4 says "RTO SHOULD be rounded up to 1 second";
+ * we use Linux's 200 ms (TCP_RTO_MIN), as RFC 6298 §2.4's own note on
+ * lower values allows for with fine-grained clocks. */
+#define US_TCP_RTO_MIN US_MSEC(200)
+/* RFC 6298 §2.5: "A maximum value MAY be placed on RTO provided it is at
+ * least 60 seconds." */
+#define US_TCP_RTO_MAX US_SEC(60)
+/* RFC 1122 §4.2.3.5: R2 for a SYN "MUST be set large enough to provide
+ * retransmission of the SYN for at least 3 minutes" is met by time, not
+ * count, with the backoff: 6 retries (Linux's tcp_syn_retries) take 127 s.
+ * Deviation: 127 s, not 3 minutes, as Linux. */
+#define US_TCP_SYN_RETRIES 6
+#define US_TCP_SYNACK_RETRIES 5
+/* R2 for data: 12 consecutive timeouts (about 9 minutes with the 60 s
+ * cap; RFC 1122 §4.2.3.5: "at least 100 seconds"). */
+#define US_TCP_DATA_RETRIES 12
+/* RFC 1122 §4.2.3.2: an ACK "MUST NOT be excessively delayed; in
+ * particular, the delay MUST be less than 0.5 seconds"; Linux's minimum
+ * delayed ACK is 40 ms. */
+#define US_TCP_DELACK US_MSEC(40)
+/* The persist timer's ceiling (RFC 1122 §4.2.2.17 asks for exponential
+ * backoff; the cap is Linux's TCP_RTO_MAX). */
+#define US_TCP_PERSIST_MAX US_SEC(60)
+/* RFC 1122 §4.2.3.6: keep-alive "MUST default to no less than two hours". */
+#define US_TCP_KEEPIDLE_DEFAULT 7200
+#define US_TCP_KEEPINTVL_DEFAULT 75
+#define US_TCP_KEEPCNT_DEFAULT 9
+/* Deviation: an orphaned FIN_WAIT_2 (the user closed; the peer never
+ * sends its FIN) would last forever per RFC 9293; like Linux's
+ * tcp_fin_timeout we give it 60 s. */
+#define US_TCP_FIN_WAIT_2_TIMEOUT US_SEC(60)
+/* RFC 5961 §7: challenge ACKs per second, for the whole stack. */
+#define US_TCP_CHALLENGE_ACK_LIMIT 100
+/* Endpoints at once, orphans and TIME_WAIT included (-ENOBUFS beyond). */
+#define US_TCP_MAX_CONNS 16384
+/* Out-of-order ranges remembered per connection; a segment that would need
+ * more is dropped (the sender sends it again). */
+#define US_TCP_OOO_RANGES 8
+
+#define US_TCP_CONN_BUCKETS 1024 /* connections, by 4-tuple */
+#define US_TCP_PORT_BUCKETS 256  /* endpoints holding a local port */
+
+/* A byte ring. */
+struct us_tcp_ring {
+	uint8_t *buf; /* cap bytes, allocated when the connection is set up */
+	uint32_t cap;
+	uint32_t head; /* index of the first byte */
+	uint32_t len;  /* bytes in the ring */
+};
+
+/* The four numbers of a connection, addresses in IPv6 form (IPv4 ones are
+ * IPv4-mapped, RFC 4291 §2.5.5.2) so that one comparison fits both. */
+struct us_tcp_tuple {
+	struct us_ip6 laddr, raddr;
+	uint16_t lport, rport;
+};
+
+/* The Transmission Control Block (RFC 9293 §3.3.1). */
+struct us_tcp {
+	struct us_stack *s;
+	struct us_tcp *next_all, *prev_all; /* every TCB of the stack */
+	struct us_tcp *hnext;               /* its 4-tuple's bucket, once connected */
+	struct us_tcp *pnext;               /* its local port's bucket, while bound */
+	bool in_conn_hash, in_port_hash;
+
+	enum us_tcp_state state; /* written only by us_tcp_set_state() */
+	int family;              /* the socket's: US_AF_INET or US_AF_INET6 */
+	bool v4;                 /* the connection runs over IPv4 */
+	bool bound;
+	struct us_tcp_tuple tu;  /* local part from bind, remote from connect */
+	int ifindex;             /* the interface (-1: by route) */
+	uint16_t adv_mss;        /* the MSS we announced */
+
+	struct us_sock_opts opt;
+	bool nodelay;
+	bool keepalive;
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	int linger_s; /* -1: off */
+
+	us_sock_event_fn ev; /* NULL for orphans and unaccepted children */
+	void *ev_ctx;
+	int error;         /* pending error (negative errno) for the user */
+	int soft_error;    /* last ICMP soft error, reported on timeout */
+	bool orphan;       /* the user closed it: the core frees it at CLOSED */
+	bool shut_rd;      /* the user wants no more data */
+	bool fin_queued;   /* CLOSE or shutdown(SHUT_WR): FIN after the ring */
+	bool eof;          /* the peer's FIN is in (RCV.NXT covers it) */
+	bool was_connected;
+
+	/* The listener's two queues (RFC 9293 §3.10.7.2 leaves them to us). */
+	struct us_tcp *listener;         /* a child: its listener, until accepted */
+	struct us_tcp *qnext, *qprev;    /* a child: in its listener's queue */
+	bool in_accept_q;                /* a child: completed, waiting for accept */
+	struct us_tcp *synq, *acceptq, *acceptq_tail;
+	uint32_t syn_len, accept_len;
+	int backlog;
+
+	/* Send sequence variables (RFC 9293 §3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_max;     /* highest sequence sent plus one (BSD's snd_max) */
+	uint32_t max_snd_wnd; /* largest window the peer offered */
+	uint32_t snd_buf_seq; /* sequence number of the send ring's first byte */
+	uint16_t peer_mss;    /* from the peer's MSS option, or 536 */
+	struct us_tcp_ring sndq;
+
+	/* Receive sequence variables. */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;   /* right edge of the window we last announced */
+	uint32_t rcv_acked; /* RCV.NXT last acknowledged */
+	struct us_tcp_ring rcvq;
+	uint8_t n_ooo;
+	struct {
+		uint32_t start, end;
+	} ooo[US_TCP_OOO_RANGES];
+
+	/* Congestion control (RFC 5681, RFC 6582), bytes. */
+	uint32_t cwnd, ssthresh;
+	uint32_t dupacks;
+	bool in_recovery;
+	uint32_t recover;
+
+	/* RTT estimation (RFC 6298). */
+	bool rtt_timing;
+	uint32_t rtt_seq;
+	us_time_t rtt_start;
+	bool have_rtt;
+	us_time_t srtt, rttvar, rto;
+	uint32_t backoff; /* consecutive timeouts */
+	uint32_t retransmits;
+
+	/* Timers: absolute deadlines, US_TIME_NEVER when off. */
+	us_time_t t_rexmt;   /* retransmission */
+	us_time_t t_persist; /* zero-window probe */
+	us_time_t t_keep;    /* keep-alive */
+	us_time_t t_delack;  /* delayed ACK */
+	us_time_t t_close;   /* TIME_WAIT, orphaned FIN_WAIT_2 */
+	uint32_t persist_backoff;
+	uint32_t keep_probes;
+	us_time_t last_rcv;  /* when a segment last arrived */
+	bool ack_now;        /* an ACK must leave with the next output */
+};
+
+struct us_tcp_module {
+	struct us_tcp *all;
+	uint32_t n_conns;
+	struct us_tcp *conns[US_TCP_CONN_BUCKETS];
+	struct us_tcp *ports[US_TCP_PORT_BUCKETS];
+	uint64_t eph_draws;
+	us_time_t challenge_second; /* RFC 5961 §7 rate limit: current second */
+	uint32_t challenge_count;
+};
+
+/* A received segment, as the state machine sees it. */
+struct us_tcp_seg {
+	const struct us_tcp_hdr *h;
+	struct us_tcp_tuple tu; /* from our point of view: l = its destination */
+	bool v4;
+	int ifindex;
+	uint32_t seq, ack, wnd;
+	uint8_t flags;
+	const uint8_t *data;
+	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
+};
+
+/* ---- tcp.c ---- */
+void us_tcp_init(struct us_stack *s);
+void us_tcp_fini(struct us_stack *s);
+/* The only writer of t->state: reports "SYN_SENT -> ESTABLISHED (why)"
+ * through the trace hook and tells the user. */
+void us_tcp_set_state(struct us_tcp *t, enum us_tcp_state st, const char *why);
+/* Tell the user what holds now (the event callback). */
+void us_tcp_notify(struct us_tcp *t);
+/* The connection is over: CLOSED with err (0 for a normal end) for the
+ * user; the core frees an orphan or an unaccepted child here (true:
+ * t is gone). */
+bool us_tcp_drop(struct us_tcp *t, int err, const char *why);
+/* TCB for a segment: the connection, or NULL. */
+struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu);
+/* The listener for a segment to lport at laddr, or NULL. */
+struct us_tcp *us_tcp_find_listener(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4);
+/* A child of listener l in SYN_RCVD for the SYN seg. NULL: dropped, counted. */
+struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg);
+/* A child reached ESTABLISHED: false when the accept queue is full. */
+bool us_tcp_child_established(struct us_tcp *t);
+/* The receive ring's free space. */
+uint32_t us_tcp_rcv_space(const struct us_tcp *t);
+void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n);
+void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
+void us_tcp_ring_write(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n);
+bool us_tcp_is_synchronized(enum us_tcp_state st);
+
+/* ---- tcp_input.c ---- */
+int us_tcp_input4(struct us_stack *s, struct us_iface *ifc, const struct us_ipv4_hdr *ip,
+		  bool link_bcast);
+int us_tcp_input6(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6_hdr *ip,
+		  const uint8_t *seg, size_t len, bool link_mcast);
+void us_tcp_icmp_error4(struct us_stack *s, uint8_t type, uint8_t code,
+			const struct us_ipv4_hdr *q);
+void us_tcp_icmp_error6(struct us_stack *s, uint8_t type, uint8_t code,
+			const struct us_ipv6_hdr *q, const uint8_t *upper, size_t len);
+
+/* ---- tcp_output.c ---- */
+/* Sends what the windows, Nagle and SWS avoidance allow, and an ACK when one
+ * is owed. */
+void us_tcp_output(struct us_tcp *t);
+/* One segment of t: len bytes from seq (taken from the send ring), flags;
+ * SYNs carry the MSS option. 0 or a negative errno. */
+int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags);
+/* An ACK now (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
+void us_tcp_send_ack(struct us_tcp *t);
+/* RFC 5961 §7: a challenge ACK, within the stack's rate limit. */
+void us_tcp_challenge_ack(struct us_tcp *t);
+/* An RST (or RST+ACK) to the segment seg, which no TCB takes or which a TCB
+ * refuses (RFC 9293 §3.10.7.1). */
+void us_tcp_reset_reply(struct us_stack *s, const struct us_tcp_seg *seg);
+/* The MSS we send with: the peer's, clamped to the path MTU. */
+uint32_t us_tcp_send_mss(const struct us_tcp *t);
+/* The window to announce now (receiver SWS avoidance, never shrinking). */
+uint32_t us_tcp_rcv_window(struct us_tcp *t);
+
+/* ---- tcp_timer.c ---- */
+void us_tcp_poll(struct us_stack *s);
+us_time_t us_tcp_next_deadline(const struct us_stack *s);
+/* RFC 6298 §5.1: arm the retransmission timer with the current RTO. */
+void us_tcp_arm_rexmt(struct us_tcp *t);
+/* SND.UNA moved on by acked (SYN and FIN included; data_acked of it were
+ * bytes of the send ring) to ack: RTT sample, congestion window, timers. */
+void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_t data_acked);
+/* A duplicate ACK (RFC 5681 §2): fast retransmit and recovery. */
+void us_tcp_dupack(struct us_tcp *t);
+/* Arms the keep-alive timer from the last segment received. */
+void us_tcp_arm_keepalive(struct us_tcp *t);
+/* Starts TIME_WAIT's 2*MSL (again). */
+void us_tcp_start_time_wait(struct us_tcp *t);
+/* All timers off. */
+void us_tcp_cancel_timers(struct us_tcp *t);
+/* The connection is established: the initial congestion window (RFC 5681
+ * §3.1), one segment when the SYN or SYN-ACK had to be sent again. */
+void us_tcp_start_cwnd(struct us_tcp *t);
+
+#endif

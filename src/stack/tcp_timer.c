@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp_timer.c - TCP's timers and what reacts to ACKs: retransmission with
+ * the RTO of RFC 6298 (Karn's rule, exponential backoff), congestion control
+ * (RFC 5681 slow start and congestion avoidance, fast retransmit, RFC 6582
+ * NewReno fast recovery), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
+ * §4.2.2.17), keep-alives (RFC 1122 §4.2.3.6), delayed ACKs (RFC 1122
+ * §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.10.8 "Time-Wait Timeout").
+ *
+ * Read tcp.h first. Every timer is a deadline in its TCB (US_TIME_NEVER when
+ * off); us_tcp_poll() fires the due ones and us_tcp_next_deadline() says
+ * when the next is due. There is no tick.
+ *
+ *   timer      armed when                          fires
+ *   t_rexmt    data, SYN or FIN in flight          resend from SND.UNA, back off
+ *   t_persist  data waits, zero window, no flight  send 1 byte past the window
+ *   t_keep     idle with SO_KEEPALIVE              ACK probe of SND.UNA - 1
+ *   t_delack   in-order data not yet acknowledged  send the ACK
+ *   t_close    TIME_WAIT; orphaned FIN_WAIT_2      CLOSED
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stack.h"
+#include "tcp.h"
+#include "tcp_seq.h"
+#include "wire/tcp.h"
+
+void us_tcp_cancel_timers(struct us_tcp *t)
+{
+	t->t_rexmt = US_TIME_NEVER;
+	t->t_persist = US_TIME_NEVER;
+	t->t_keep = US_TIME_NEVER;
+	t->t_delack = US_TIME_NEVER;
+	t->t_close = US_TIME_NEVER;
+}
+
+/* RFC 5681 §3.1: "IW = 4*SMSS if SMSS <= 1095; 3*SMSS if 1095 < SMSS <=
+ * 2190; 2*SMSS if SMSS > 2190". */
+void us_tcp_start_cwnd(struct us_tcp *t)
+{
+	uint32_t mss = us_tcp_send_mss(t);
+	t->ssthresh = UINT32_MAX;
+	/* "If the SYN or SYN/ACK is lost, the initial window used by a
+	 * sender after a correctly transmitted SYN MUST be one segment". */
+	if (t->retransmits)
+		t->cwnd = mss;
+	else if (mss > 2190)
+		t->cwnd = 2 * mss;
+	else if (mss > 1095)
+		t->cwnd = 3 * mss;
+	else
+		t->cwnd = 4 * mss;
+}
+
+/* The RTO with the backoff of RFC 6298 §5.5, capped (§2.5). */
+static us_time_t current_rto(const struct us_tcp *t)
+{
+	us_time_t rto = t->rto;
+	for (uint32_t i = 0; i < t->backoff && rto < US_TCP_RTO_MAX; i++)
+		rto *= 2;
+	return rto < US_TCP_RTO_MAX ? rto : US_TCP_RTO_MAX;
+}
+
+void us_tcp_arm_rexmt(struct us_tcp *t)
+{
+	t->t_rexmt = t->s->now + current_rto(t);
+	t->t_persist = US_TIME_NEVER;
+}
+
+void us_tcp_start_time_wait(struct us_tcp *t)
+{
+	us_time_t msl = t->s->cfg.tcp_msl > 0 ? t->s->cfg.tcp_msl : US_TCP_DEFAULT_MSL;
+	us_time_t delack = t->t_delack;
+	us_tcp_cancel_timers(t);
+	t->t_delack = delack;
+	t->t_close = t->s->now + 2 * msl;
+}
+
+void us_tcp_arm_keepalive(struct us_tcp *t)
+{
+	bool on = t->keepalive;
+	switch (t->state) {
+	case US_TCP_ESTABLISHED:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_FIN_WAIT_2:
+		break;
+	case US_TCP_CLOSED:
+	case US_TCP_LISTEN:
+	case US_TCP_SYN_SENT:
+	case US_TCP_SYN_RCVD:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+	case US_TCP_TIME_WAIT:
+		on = false;
+		break;
+	}
+	if (!on) {
+		t->t_keep = US_TIME_NEVER;
+		return;
+	}
+	/* RFC 1122 §4.2.3.6: probes only "when no data or acknowledgement
+	 * packets have been received for the connection within an interval". */
+	t->t_keep = t->last_rcv + US_SEC(t->keepidle_s);
+	if (t->t_keep < t->s->now)
+		t->t_keep = t->s->now;
+}
+
+/* ---- Round-trip time (RFC 6298 §2) ------------------------------------------ */
+
+static void rtt_sample(struct us_tcp *t, us_time_t r)
+{
+	if (r < 1)
+		r = 1;
+	if (!t->have_rtt) {
+		/* (2.2) "SRTT <- R, RTTVAR <- R/2" */
+		t->srtt = r;
+		t->rttvar = r / 2;
+		t->have_rtt = true;
+	} else {
+		/* (2.3) "RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|,
+		 * SRTT <- (1 - alpha) * SRTT + alpha * R'" with alpha = 1/8,
+		 * beta = 1/4. */
+		us_time_t d = t->srtt > r ? t->srtt - r : r - t->srtt;
+		t->rttvar = (3 * t->rttvar + d) / 4;
+		t->srtt = (7 * t->srtt + r) / 8;
+	}
+	/* "RTO <- SRTT + max (G, K*RTTVAR)" with K = 4 and G our clock's
+	 * granularity (1 µs), then (2.4) and (2.5)'s bounds. */
+	us_time_t rto = t->srtt + (4 * t->rttvar > 1 ? 4 * t->rttvar : 1);
+	if (rto < US_TCP_RTO_MIN)
+		rto = US_TCP_RTO_MIN;
+	if (rto > US_TCP_RTO_MAX)
+		rto = US_TCP_RTO_MAX;
+	t->rto = rto;
+}
+
+/* ---- ACKs and congestion control -------------------------------------------- */
+
+/* FlightSize (RFC 5681 §2): data sent and not yet acknowledged. */
+static uint32_t flight_size(const struct us_tcp *t)
+{
+	return t->snd_max - t->snd_una;
+}
+
+/* (RFC 5681 eq. 4) ssthresh = max (FlightSize / 2, 2*SMSS). */
+static uint32_t half_flight(const struct us_tcp *t, uint32_t mss)
+{
+	uint32_t h = flight_size(t) / 2;
+	return h > 2 * mss ? h : 2 * mss;
+}
+
+/* Sends again the first unacknowledged segment (fast retransmit, NewReno's
+ * partial ACKs), without moving SND.NXT. */
+static void retransmit_first(struct us_tcp *t)
+{
+	uint32_t mss = us_tcp_send_mss(t);
+	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t n = seq_lt(t->snd_una, data_end) ? data_end - t->snd_una : 0;
+	if (n > mss)
+		n = mss;
+	uint8_t flags = US_TCP_ACK;
+	if (t->fin_queued && t->snd_una + n == data_end && seq_gt(t->snd_max, data_end))
+		flags |= US_TCP_FIN;
+	if (n == 0 && !(flags & US_TCP_FIN))
+		return;
+	/* Karn: the timed segment may be this one. */
+	t->rtt_timing = false;
+	us_tcp_send_segment(t, t->snd_una, n, flags);
+}
+
+void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_t data_acked)
+{
+	struct us_stack *s = t->s;
+	(void)acked;
+	/* RFC 6298 §3 with Karn's algorithm: only a segment sent once is
+	 * timed (rtt_timing is cleared on any retransmission). */
+	if (t->rtt_timing && seq_ge(ack, t->rtt_seq)) {
+		rtt_sample(t, s->now - t->rtt_start);
+		t->rtt_timing = false;
+	}
+	t->backoff = 0;
+	t->persist_backoff = 0;
+	/* (5.2) "When all outstanding data has been acknowledged, turn off
+	 * the retransmission timer." (5.3) "When an ACK is received that
+	 * acknowledges new data, restart the retransmission timer". */
+	if (t->snd_una == t->snd_max)
+		t->t_rexmt = US_TIME_NEVER;
+	else
+		us_tcp_arm_rexmt(t);
+
+	uint32_t mss = us_tcp_send_mss(t);
+	if (t->in_recovery) {
+		if (seq_ge(ack, t->recover)) {
+			/* RFC 6582 §3.2 (3) full acknowledgment: "Set cwnd to
+			 * either (1) min (ssthresh, max(FlightSize, SMSS) +
+			 * SMSS) or (2) ssthresh". */
+			uint32_t f = flight_size(t);
+			uint32_t c = (f > mss ? f : mss) + mss;
+			t->cwnd = c < t->ssthresh ? c : t->ssthresh;
+			t->in_recovery = false;
+			t->dupacks = 0;
+		} else {
+			/* (3) partial acknowledgment: "retransmit the first
+			 * unacknowledged segment ... deflate the congestion
+			 * window by the amount of new data acknowledged by the
+			 * cumulative acknowledgment field. If the partial ACK
+			 * acknowledges at least one SMSS of new data, then add
+			 * back SMSS bytes to the congestion window." */
+			retransmit_first(t);
+			t->cwnd = t->cwnd > data_acked ? t->cwnd - data_acked : 0;
+			if (data_acked >= mss)
+				t->cwnd += mss;
+			if (t->cwnd < mss)
+				t->cwnd = mss;
+		}
+		return;
+	}
+	t->dupacks = 0;
+	if (data_acked == 0)
+		return;
+	if (t->cwnd < t->ssthresh) {
+		/* RFC 5681 §3.1 slow start (eq. 2): "cwnd += min (N, SMSS)". */
+		t->cwnd += data_acked < mss ? data_acked : mss;
+	} else {
+		/* Congestion avoidance (eq. 3): "cwnd += SMSS*SMSS/cwnd". */
+		uint32_t inc = (uint32_t)((uint64_t)mss * mss / (t->cwnd ? t->cwnd : 1));
+		t->cwnd += inc ? inc : 1;
+	}
+}
+
+void us_tcp_dupack(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	us_count(s, US_CTR_TCP_DUP_ACKS);
+	t->dupacks++;
+	uint32_t mss = us_tcp_send_mss(t);
+	if (t->in_recovery) {
+		/* RFC 5681 §3.2 (4): "For each additional duplicate ACK
+		 * received (after the third), cwnd MUST be incremented by
+		 * SMSS", which may let new data leave (5). */
+		t->cwnd += mss;
+		return;
+	}
+	if (t->dupacks != 3)
+		return;
+	/* RFC 6582 §3.2 (2): "If the cumulative acknowledgment field didn't
+	 * cover more than recover, there is no fast retransmit" (the
+	 * duplicates are from the last recovery's retransmissions). */
+	if (seq_lt(t->snd_una, t->recover) && t->recover != t->iss)
+		return;
+	/* RFC 5681 §3.2 (2)-(3), RFC 6582 §3.2 (2): "record the highest
+	 * sequence number transmitted in the variable recover", ssthresh
+	 * per eq. 4, retransmit, "cwnd = ssthresh + 3*SMSS". */
+	us_count(s, US_CTR_TCP_FAST_RETRANS);
+	t->recover = t->snd_max;
+	t->ssthresh = half_flight(t, mss);
+	retransmit_first(t);
+	t->cwnd = t->ssthresh + 3 * mss;
+	t->in_recovery = true;
+}
+
+/* ---- The timers ---------------------------------------------------------------- */
+
+/* RFC 9293 §3.10.5-style end after too many tries: RST to a peer that
+ * knows us, then CLOSED with ETIMEDOUT (or the last ICMP error seen). */
+static bool give_up(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	us_count(s, US_CTR_TCP_TIMEOUT_DROPS);
+	int err = t->soft_error ? t->soft_error : -ETIMEDOUT;
+	switch (t->state) {
+	case US_TCP_SYN_SENT:
+		us_count(s, US_CTR_TCP_ATTEMPT_FAILS);
+		break;
+	case US_TCP_SYN_RCVD:
+		if (t->listener)
+			err = 0;
+		break;
+	case US_TCP_ESTABLISHED:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_FIN_WAIT_2:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+		us_tcp_send_segment(t, t->snd_max, 0, US_TCP_RST | US_TCP_ACK);
+		us_count(s, US_CTR_TCP_OUT_RSTS);
+		break;
+	case US_TCP_CLOSED:
+	case US_TCP_LISTEN:
+	case US_TCP_TIME_WAIT:
+		break;
+	}
+	return us_tcp_drop(t, err, "too many retransmissions");
+}
+
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1 on a retransmission timeout. */
+static bool rexmt_fires(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	t->t_rexmt = US_TIME_NEVER;
+	uint32_t limit = US_TCP_DATA_RETRIES;
+	if (t->state == US_TCP_SYN_SENT)
+		limit = US_TCP_SYN_RETRIES;
+	else if (t->state == US_TCP_SYN_RCVD)
+		limit = t->listener ? US_TCP_SYNACK_RETRIES : US_TCP_SYN_RETRIES;
+	if (t->backoff >= limit)
+		return give_up(t);
+	us_count(s, US_CTR_TCP_RTO_TIMEOUTS);
+	uint32_t mss = us_tcp_send_mss(t);
+	/* RFC 5681 eq. 4 when "the given segment has not yet been resent by
+	 * way of the retransmission timer"; then "cwnd to no more than the
+	 * loss window, LW, which equals 1 full-sized segment". */
+	if (t->backoff == 0 && us_tcp_is_synchronized(t->state))
+		t->ssthresh = half_flight(t, mss);
+	t->cwnd = mss;
+	t->in_recovery = false;
+	t->dupacks = 0;
+	/* RFC 6582 §3.2 (4): "After a retransmit timeout, record the highest
+	 * sequence number transmitted in the variable recover". */
+	t->recover = t->snd_max;
+	/* (5.5) "back off the timer"; Karn: no sample from what is resent. */
+	t->backoff++;
+	t->rtt_timing = false;
+	/* Go back to SND.UNA: everything from there leaves again, paced by
+	 * the congestion window. A SYN or SYN-ACK goes again whole. */
+	t->snd_nxt = us_tcp_is_synchronized(t->state) ? t->snd_una : t->iss;
+	us_tcp_arm_rexmt(t);
+	us_tcp_output(t);
+	return false;
+}
+
+/* RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one
+ * octet of new data (if available) ... to the receiver even if the send
+ * window is zero". The byte is sent past the window without moving SND.NXT;
+ * if the window opened, the peer acknowledges it. RFC 1122 §4.2.2.17: the
+ * interval grows exponentially, and the connection is kept as long as the
+ * peer answers. */
+static bool persist_fires(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	t->t_persist = US_TIME_NEVER;
+	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	if (t->snd_wnd != 0 || !seq_lt(t->snd_nxt, data_end))
+		return false;
+	us_count(s, US_CTR_TCP_PERSIST_PROBES);
+	us_tcp_send_segment(t, t->snd_nxt, 1, US_TCP_ACK);
+	if (seq_gt(t->snd_nxt + 1, t->snd_max))
+		t->snd_max = t->snd_nxt + 1;
+	if (t->persist_backoff < 16)
+		t->persist_backoff++;
+	us_time_t wait = t->rto << t->persist_backoff;
+	if (wait > US_TCP_PERSIST_MAX)
+		wait = US_TCP_PERSIST_MAX;
+	t->t_persist = s->now + wait;
+	return false;
+}
+
+/* RFC 1122 §4.2.3.6: a keep-alive is "a segment with no data ... the
+ * sequence number SEG.SEQ = SND.NXT-1", which the peer must answer with an
+ * ACK; "MUST NOT interpret failure to respond to any specific probe as a
+ * dead connection": only keepcnt unanswered probes in a row end it. */
+static bool keep_fires(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	t->t_keep = US_TIME_NEVER;
+	if (!t->keepalive)
+		return false;
+	/* Data in flight: the retransmission timer watches the peer. */
+	if (t->snd_una != t->snd_max) {
+		t->t_keep = s->now + US_SEC(t->keepidle_s);
+		return false;
+	}
+	if (t->keep_probes >= t->keepcnt)
+		return give_up(t);
+	us_count(s, US_CTR_TCP_KEEPALIVE_PROBES);
+	us_tcp_send_segment(t, t->snd_una - 1, 0, US_TCP_ACK);
+	t->keep_probes++;
+	t->t_keep = s->now + US_SEC(t->keepintvl_s);
+	return false;
+}
+
+static bool delack_fires(struct us_tcp *t)
+{
+	t->t_delack = US_TIME_NEVER;
+	us_count(t->s, US_CTR_TCP_DELAYED_ACKS);
+	us_tcp_send_ack(t);
+	return false;
+}
+
+/* RFC 9293 §3.10.8: "If the time-wait timeout expires on a connection,
+ * delete the TCB, enter the CLOSED state, and return." Also the end of an
+ * orphaned FIN_WAIT_2 (tcp.h). */
+static bool close_fires(struct us_tcp *t)
+{
+	t->t_close = US_TIME_NEVER;
+	return us_tcp_drop(t, 0, t->state == US_TCP_TIME_WAIT ? "2MSL timeout"
+							       : "FIN_WAIT_2 timeout");
+}
+
+static us_time_t earliest(const struct us_tcp *t)
+{
+	us_time_t d = t->t_rexmt;
+	if (t->t_persist < d)
+		d = t->t_persist;
+	if (t->t_keep < d)
+		d = t->t_keep;
+	if (t->t_delack < d)
+		d = t->t_delack;
+	if (t->t_close < d)
+		d = t->t_close;
+	return d;
+}
+
+void us_tcp_poll(struct us_stack *s)
+{
+	us_time_t now = s->now;
+	struct us_tcp *next;
+	for (struct us_tcp *t = s->tcp.all; t; t = next) {
+		next = t->next_all;
+		if (earliest(t) > now)
+			continue;
+		/* A timer that ends the connection frees an orphan: stop. */
+		if (t->t_delack <= now && delack_fires(t))
+			continue;
+		if (t->t_rexmt <= now && rexmt_fires(t))
+			continue;
+		if (t->t_persist <= now && persist_fires(t))
+			continue;
+		if (t->t_keep <= now && keep_fires(t))
+			continue;
+		if (t->t_close <= now && close_fires(t))
+			continue;
+	}
+}
+
+us_time_t us_tcp_next_deadline(const struct us_stack *s)
+{
+	us_time_t d = US_TIME_NEVER;
+	for (const struct us_tcp *t = s->tcp.all; t; t = t->next_all) {
+		us_time_t e = earliest(t);
+		if (e < d)
+			d = e;
+	}
+	return d;
+}
