@@ -357,9 +357,11 @@ int us_tcp_events(const struct us_tcp *t)
 			ev |= US_EV_READABLE;
 		break;
 	case US_TCP_CLOSED:
-		/* Over: a read says so at once. */
+		/* Not connected (as Linux's tcp_poll: POLLHUP in CLOSE); a
+		 * connection that was, ended: a read says so at once. */
+		ev |= US_EV_HUP;
 		if (t->was_connected)
-			ev |= US_EV_READABLE | US_EV_HUP;
+			ev |= US_EV_READABLE;
 		break;
 	case US_TCP_SYN_SENT:
 	case US_TCP_SYN_RCVD:
@@ -412,8 +414,6 @@ void us_tcp_set_state(struct us_tcp *t, enum us_tcp_state st, const char *why)
 		us_trace(t->s, US_TRACE_STATE, t->ifindex, buf);
 	}
 	us_tcp_notify(t);
-	if (t->listener && !t->in_accept_q)
-		us_tcp_notify(t->listener);
 }
 
 /* ---- Life of a TCB --------------------------------------------------------- */
@@ -873,6 +873,7 @@ bool us_tcp_child_established(struct us_tcp *t)
 	l->accept_len++;
 	t->in_accept_q = true;
 	us_count(t->s, US_CTR_TCP_PASSIVE_OPENS);
+	us_tcp_notify(l);
 	return true;
 }
 

@@ -474,7 +474,11 @@ static enum step fifth_check_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		 * if the FIN segment is now acknowledged, then enter
 		 * FIN-WAIT-2 and continue processing in that state." */
 		enum step r = established_ack(t, seg);
-		if (r == GO_ON && fin_acked(t)) {
+		/* A FIN in order on this very segment takes us straight to
+		 * TIME-WAIT in the eighth step (the diagram's FIN_WAIT_1 ->
+		 * TIME_WAIT edge, "rcv FIN, ACK of FIN"). */
+		bool fin_too = (seg->flags & US_TCP_FIN) && seg->seq == t->rcv_nxt;
+		if (r == GO_ON && fin_acked(t) && !fin_too) {
 			us_tcp_set_state(t, US_TCP_FIN_WAIT_2, "our FIN acked");
 			if (t->orphan)
 				t->t_close = s->now + US_TCP_FIN_WAIT_2_TIMEOUT;

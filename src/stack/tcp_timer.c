@@ -230,6 +230,28 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	}
 }
 
+/* RFC 3042 §2 (Limited Transmit): on each of the first two duplicate ACKs
+ * "a TCP sender ... SHOULD send a segment of previously unsent data"
+ * when "the receiver's advertised window allows" and "the amount of
+ * outstanding data would remain less than or equal to the congestion
+ * window plus 2*SMSS bytes". Small windows then still see three
+ * duplicates, and recover without a timeout. */
+static void limited_transmit(struct us_tcp *t, uint32_t mss)
+{
+	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	if (t->snd_nxt != t->snd_max || !seq_lt(t->snd_nxt, data_end))
+		return;
+	uint32_t n = data_end - t->snd_nxt;
+	if (n > mss)
+		n = mss;
+	uint32_t out = t->snd_nxt + n - t->snd_una;
+	if (out > t->snd_wnd || out > t->cwnd + 2 * mss)
+		return;
+	us_tcp_send_segment(t, t->snd_nxt, n, US_TCP_ACK | (n == data_end - t->snd_nxt ? US_TCP_PSH : 0));
+	t->snd_nxt += n;
+	t->snd_max = t->snd_nxt;
+}
+
 void us_tcp_dupack(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
@@ -241,6 +263,10 @@ void us_tcp_dupack(struct us_tcp *t)
 		 * received (after the third), cwnd MUST be incremented by
 		 * SMSS", which may let new data leave (5). */
 		t->cwnd += mss;
+		return;
+	}
+	if (t->dupacks < 3) {
+		limited_transmit(t, mss);
 		return;
 	}
 	if (t->dupacks != 3)
