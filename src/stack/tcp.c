@@ -377,7 +377,7 @@ int us_tcp_events(const struct us_tcp *t)
 			ev |= US_EV_READABLE;
 		if (!t->fin_queued && t->sndq.cap - t->sndq.len >= t->sndq.cap / 4)
 			ev |= US_EV_WRITABLE;
-		if (t->eof && t->fin_queued)
+		if (t->eof && us_tcp_fin_acked(t))
 			ev |= US_EV_HUP;
 		break;
 	}
@@ -727,6 +727,9 @@ static void start_sequence(struct us_tcp *t)
 	t->snd_max = t->iss;
 	t->snd_buf_seq = t->iss + 1;
 	t->rcv_adv = 0;
+	/* RFC 6582 §3.2 (1): "When the TCP protocol control block is
+	 * initialized, recover is set to the initial send sequence number." */
+	t->recover = t->iss;
 	us_tcp_start_cwnd(t);
 }
 
@@ -1341,7 +1344,7 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->rttvar_us = t->rttvar;
 	out->rto_us = t->rto;
 	out->retransmits = t->retransmits;
-	out->backoff = t->backoff;
+	out->backoff = t->timeouts;
 	return 0;
 }
 

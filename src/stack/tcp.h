@@ -69,9 +69,9 @@ struct us_tcp_hdr;
  * least 60 seconds." */
 #define US_TCP_RTO_MAX US_SEC(60)
 /* RFC 1122 §4.2.3.5: R2 for a SYN "MUST be set large enough to provide
- * retransmission of the SYN for at least 3 minutes" is met by time, not
- * count, with the backoff: 6 retries (Linux's tcp_syn_retries) take 127 s.
- * Deviation: 127 s, not 3 minutes, as Linux. */
+ * retransmission of the SYN for at least 3 minutes". Deviation: 6 retries
+ * (Linux's tcp_syn_retries), sent at 1, 3, 7, 15, 31 and 63 s, and the
+ * attempt fails 60 s (the RTO cap) after the last: at 123 s. */
 #define US_TCP_SYN_RETRIES 6
 #define US_TCP_SYNACK_RETRIES 5
 /* R2 for data: 12 consecutive timeouts (about 9 minutes with the 60 s
@@ -188,7 +188,8 @@ struct us_tcp {
 	us_time_t rtt_start;
 	bool have_rtt;
 	us_time_t srtt, rttvar, rto;
-	uint32_t backoff; /* consecutive timeouts */
+	uint32_t backoff;  /* RFC 6298 §5.5 doublings of the RTO, until a new sample */
+	uint32_t timeouts; /* consecutive timeouts without an ACK of new data */
 	uint32_t retransmits;
 
 	/* Timers: absolute deadlines, US_TIME_NEVER when off. */
@@ -224,6 +225,12 @@ struct us_tcp_seg {
 	const uint8_t *data;
 	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
 };
+
+/* Is our FIN sent and acknowledged? */
+static inline bool us_tcp_fin_acked(const struct us_tcp *t)
+{
+	return t->fin_queued && t->sndq.len == 0 && (int32_t)(t->snd_una - t->snd_buf_seq) > 0;
+}
 
 /* ---- tcp.c ---- */
 void us_tcp_init(struct us_stack *s);

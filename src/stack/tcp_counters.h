@@ -24,7 +24,8 @@
 	X(TCP_DROP_NO_SOCKET, "tcp.drop_no_socket")                                                \
 	X(TCP_DROP_NOT_ACCEPTABLE, "tcp.drop_not_acceptable")                                      \
 	X(TCP_DROP_BAD_ACK, "tcp.drop_bad_ack")                                                    \
-	X(TCP_DROP_RST_OUT_OF_WINDOW, "tcp.drop_rst_out_of_window")                                \
+	X(TCP_DROP_RST_INEXACT, "tcp.drop_rst_not_at_rcv_nxt")                                     \
+	X(TCP_DROP_BEYOND_WINDOW, "tcp.drop_data_beyond_window")                                   \
 	X(TCP_DROP_NO_ACK, "tcp.drop_no_ack")                                                      \
 	X(TCP_DROP_LISTEN_BAD_FLAGS, "tcp.drop_listen_bad_flags")                                  \
 	X(TCP_DROP_SYN_SENT_BAD, "tcp.drop_syn_sent_bad")                                          \

@@ -224,6 +224,19 @@ static uint32_t rcv_wnd(const struct us_tcp *t)
  */
 static enum step first_check_sequence(struct us_tcp *t, struct us_tcp_seg *seg)
 {
+	/* Simultaneous open (RFC 9293 Figure 7, line 6): the peer's SYN,ACK
+	 * arrives in SYN-RECEIVED carrying its SYN again at IRS, which the
+	 * test below would refuse (SEG.SEQ < RCV.NXT); the figure has it
+	 * take us to ESTABLISHED. Like Linux, the SYN already seen is dropped
+	 * from it, the rest (its ACK) goes on, and the SYN is acknowledged
+	 * (in case our own SYN,ACK was lost). */
+	if (t->state == US_TCP_SYN_RCVD && !t->listener &&
+	    (seg->flags & (US_TCP_SYN | US_TCP_ACK)) == (US_TCP_SYN | US_TCP_ACK) &&
+	    seg->seq + 1 == t->rcv_nxt) {
+		seg->flags &= (uint8_t)~US_TCP_SYN;
+		seg->seq++;
+		t->ack_now = true;
+	}
 	uint32_t wnd = rcv_wnd(t);
 	uint32_t len = seg_len(seg);
 	bool ok;
@@ -269,11 +282,16 @@ static enum step first_check_sequence(struct us_tcp *t, struct us_tcp_seg *seg)
 		seg->len -= skip;
 		seg->seq += skip;
 	}
-	/* Trim the back: beyond the window (and with it a FIN). */
+	/* Trim the back: beyond the window (and with it a FIN). What is cut
+	 * off is answered with an ACK showing the window: RFC 9293 §3.8.6.1,
+	 * the receiver "must still send an acknowledgment showing its next
+	 * expected sequence number and current window (zero)" to a probe. */
 	uint32_t room = t->rcv_nxt + wnd - seg->seq;
 	if (seg->len > room) {
 		seg->len = room;
 		seg->flags &= (uint8_t)~US_TCP_FIN;
+		t->ack_now = true;
+		us_count(t->s, US_CTR_TCP_DROP_BEYOND_WINDOW);
 	}
 	return GO_ON;
 }
@@ -288,7 +306,7 @@ static enum step second_check_rst(struct us_tcp *t, const struct us_tcp_seg *seg
 		return GO_ON;
 	struct us_stack *s = t->s;
 	if (seg->seq != t->rcv_nxt) {
-		us_drop(s, US_CTR_TCP_DROP_RST_OUT_OF_WINDOW, seg->ifindex,
+		us_drop(s, US_CTR_TCP_DROP_RST_INEXACT, seg->ifindex,
 			"RST not at RCV.NXT: challenge ACK");
 		us_tcp_challenge_ack(t);
 		return DONE;
@@ -355,10 +373,9 @@ static enum step fourth_check_syn(struct us_tcp *t, const struct us_tcp_seg *seg
 	return DONE;
 }
 
-/* Is our FIN sent and acknowledged? */
 static bool fin_acked(const struct us_tcp *t)
 {
-	return t->fin_queued && t->sndq.len == 0 && seq_gt(t->snd_una, t->snd_buf_seq);
+	return us_tcp_fin_acked(t);
 }
 
 /*
@@ -405,6 +422,8 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		if (seq_lt(t->snd_nxt, t->snd_una))
 			t->snd_nxt = t->snd_una;
 		us_tcp_ack_advanced(t, acked, seg->ack, data_acked);
+		/* Room in the send buffer: a writer may go on. */
+		us_tcp_notify(t);
 	} else if (seg->ack == t->snd_una && seg->len == 0 &&
 		   !(seg->flags & (US_TCP_SYN | US_TCP_FIN)) && seg->wnd == old_wnd &&
 		   t->snd_max != t->snd_una && old_wnd != 0) {

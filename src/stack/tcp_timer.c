@@ -179,8 +179,12 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	if (t->rtt_timing && seq_ge(ack, t->rtt_seq)) {
 		rtt_sample(t, s->now - t->rtt_start);
 		t->rtt_timing = false;
+		/* RFC 6298 §5: a new measurement may "collapse" the RTO
+		 * back down after it has been subject to exponential back
+		 * off; until one comes, the backed-off RTO stays. */
+		t->backoff = 0;
 	}
-	t->backoff = 0;
+	t->timeouts = 0;
 	t->persist_backoff = 0;
 	/* (5.2) "When all outstanding data has been acknowledged, turn off
 	 * the retransmission timer." (5.3) "When an ACK is received that
@@ -274,7 +278,7 @@ void us_tcp_dupack(struct us_tcp *t)
 	/* RFC 6582 §3.2 (2): "If the cumulative acknowledgment field didn't
 	 * cover more than recover, there is no fast retransmit" (the
 	 * duplicates are from the last recovery's retransmissions). */
-	if (seq_lt(t->snd_una, t->recover) && t->recover != t->iss)
+	if (seq_lt(t->snd_una, t->recover))
 		return;
 	/* RFC 5681 §3.2 (2)-(3), RFC 6582 §3.2 (2): "record the highest
 	 * sequence number transmitted in the variable recover", ssthresh
@@ -331,14 +335,14 @@ static bool rexmt_fires(struct us_tcp *t)
 		limit = US_TCP_SYN_RETRIES;
 	else if (t->state == US_TCP_SYN_RCVD)
 		limit = t->listener ? US_TCP_SYNACK_RETRIES : US_TCP_SYN_RETRIES;
-	if (t->backoff >= limit)
+	if (t->timeouts >= limit)
 		return give_up(t);
 	us_count(s, US_CTR_TCP_RTO_TIMEOUTS);
 	uint32_t mss = us_tcp_send_mss(t);
 	/* RFC 5681 eq. 4 when "the given segment has not yet been resent by
 	 * way of the retransmission timer"; then "cwnd to no more than the
 	 * loss window, LW, which equals 1 full-sized segment". */
-	if (t->backoff == 0 && us_tcp_is_synchronized(t->state))
+	if (t->timeouts == 0 && us_tcp_is_synchronized(t->state))
 		t->ssthresh = half_flight(t, mss);
 	t->cwnd = mss;
 	t->in_recovery = false;
@@ -347,7 +351,9 @@ static bool rexmt_fires(struct us_tcp *t)
 	 * sequence number transmitted in the variable recover". */
 	t->recover = t->snd_max;
 	/* (5.5) "back off the timer"; Karn: no sample from what is resent. */
-	t->backoff++;
+	t->timeouts++;
+	if (t->backoff < 16)
+		t->backoff++;
 	t->rtt_timing = false;
 	/* Go back to SND.UNA: everything from there leaves again, paced by
 	 * the congestion window. A SYN or SYN-ACK goes again whole. */
