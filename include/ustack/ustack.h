@@ -168,26 +168,45 @@ struct us_runtime *us_runtime_default(void);
  * ustack/core.h (US_TCP_CLOSED = 0 ... US_TCP_TIME_WAIT = 10). */
 
 /* socket(af=AF_INET, type=SOCK_STREAM, proto=0): rt NULL is the default
- * runtime; proto 0 picks the type's protocol. EAFNOSUPPORT, EPROTONOSUPPORT
- * (a type/protocol mismatch; SOCK_STREAM until TCP lands), ESOCKTNOSUPPORT
- * (unknown type), EMFILE (no free handle), ENOBUFS (the core's socket
- * limit), ENOMEM, ENETDOWN.
+ * runtime; proto 0 picks the type's protocol (SOCK_STREAM: TCP,
+ * SOCK_DGRAM: UDP). EAFNOSUPPORT, EPROTONOSUPPORT (a type/protocol
+ * mismatch), ESOCKTNOSUPPORT (unknown type), EMFILE (no free handle),
+ * ENOBUFS (the core's socket limit), ENOMEM, ENETDOWN.
+ *
+ * Stream sockets (TCP): bytes in order. recv and recvfrom return what has
+ * come (at least a byte; 0 at end of stream); read, readinto and readline
+ * wait for all they were asked and stop short only at end of stream; a
+ * read whose wait ends after part of the data came returns the part, and
+ * an error met after it is the next call's: no byte is lost. send may be
+ * short; write and sendall wait until everything is queued. Calls in the
+ * wrong state: ENOTCONN (data before connect), EINVAL (accept on a
+ * non-listener, listen on a connection, connect on a listener), EISCONN
+ * (sendto, connect on a connected socket).
  *
  * Datagram sockets: every send is one datagram, whole or not at all (never
  * short); recv, recvfrom, read and readinto take one datagram, cut to the
  * buffer (the rest of it is discarded); readline stops at the first '\n' of
  * one datagram; to and from may not be NULL (EFAULT). */
 int us_socket(struct us_runtime *rt, int af, int type, int proto);
-/* Releases the socket; its handle is dead from here on. */
+/* Releases the socket; its handle is dead from here on. Stream: a graceful
+ * close that the core finishes alone; a RST when received data is unread
+ * or with SO_LINGER {1, 0}; with SO_LINGER {1, n} it waits up to n seconds
+ * for the peer to acknowledge everything. */
 int us_close(int s);
 int us_bind(int s, const struct us_addr *local);
-/* Datagram: fixes the peer. Stream: connects (EINPROGRESS when
- * non-blocking; completion through us_poll). */
+/* Datagram: fixes the peer. Stream: connects; blocking, waits for the
+ * handshake (ECONNREFUSED, ETIMEDOUT, ...; a timeout aborts the attempt);
+ * EINPROGRESS when non-blocking, completion through us_poll (POLLOUT,
+ * POLLERR) and SO_ERROR; EALREADY while it runs, EISCONN once connected. */
 int us_connect(int s, const struct us_addr *remote);
+/* Stream only (EOPNOTSUPP otherwise): backlog < 0 counts as 0. */
 int us_listen(int s, int backlog);
+/* The new connection's handle (same runtime; blocking); peer (may be NULL)
+ * gets the client's address. Blocks as the listener's timeout says. */
 int us_accept(int s, struct us_addr *peer);
 
 ssize_t us_send(int s, const void *buf, size_t len);
+/* Stream: EISCONN (connected) or ENOTCONN: a stream has one peer. */
 ssize_t us_sendto(int s, const void *buf, size_t len, const struct us_addr *to);
 /* Sends everything: 0 once all of it is queued. Non-blocking (or on a
  * timeout): -1 with EAGAIN (ETIMEDOUT) and *sent says how much went, so no
@@ -202,12 +221,14 @@ ssize_t us_recvfrom(int s, void *buf, size_t len, struct us_addr *from);
  * timeout after part of the data came, that part is returned. */
 ssize_t us_read(int s, void *buf, size_t size);
 /* read() without a size: everything until end of stream into a malloc'd
- * *buf (free() it). */
+ * *buf (free() it); on a timeout after part came, 0 with the part.
+ * Datagrams: the next datagram whole. */
 int us_readall(int s, uint8_t **buf, size_t *len);
 /* At most nbytes (0: buflen) into buf; the count read. */
 ssize_t us_readinto(int s, void *buf, size_t buflen, size_t nbytes);
 /* One line up to and including '\n', at most cap - 1 bytes, NUL-terminated;
- * its length (0 at end of stream). */
+ * its length (0 at end of stream). Stream: byte-exact, nothing past the
+ * '\n' is taken from the stream. */
 ssize_t us_readline(int s, char *buf, size_t cap);
 
 /* value/len as in setsockopt(2): an int, or a buffer (struct linger for
@@ -223,10 +244,12 @@ int us_gettimeout(int s, double *seconds);
 int us_setblocking(int s, bool blocking);
 
 /* A stdio stream on the socket: "rb" or "wb" (EINVAL otherwise). Closing
- * the FILE does not close the socket. */
+ * the FILE does not close the socket. Stream sockets: fully buffered both
+ * ways ("wb" sends on fflush/fclose or a full buffer). */
 FILE *us_makefile(int s, const char *mode);
 
-/* The TCP state (enum us_tcp_state); 0 for other sockets; -1 (EBADF) after close. */
+/* The TCP state (enum us_tcp_state), live; 0 for other sockets (and once
+ * the runtime stopped); -1 (EBADF) after close. */
 int us_getsocketsta(int s);
 
 int us_shutdown(int s, int how);

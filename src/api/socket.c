@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * socket.c - the socket API of ustack/ustack.h: blocking, thread-safe
- * sockets built on the core's non-blocking endpoints (us_udp_* for
- * SOCK_DGRAM, RFC 768 / RFC 1122 §4.1; us_raw_* for SOCK_RAW). The spec is
+ * sockets built on the core's non-blocking endpoints (us_tcp_* for
+ * SOCK_STREAM, RFC 9293 §3.10's user calls; us_udp_* for SOCK_DGRAM, RFC 768
+ * / RFC 1122 §4.1; us_raw_* for SOCK_RAW). The spec is
  * ../shared/spec/socket-api.md (the MicroPython socket module, in C).
  *
  * Read runtime_impl.h first (the API lock, the core lock, and how a stopping
@@ -24,7 +25,11 @@
  *   4. call the core; when a receive finds nothing (-EAGAIN) and the socket
  *      may block, wait on the socket's condition variable (tied to the core
  *      lock) until the core's event callback, a close, a shutdown, a stop,
- *      or the deadline, and look again (a datagram send never waits);
+ *      or the deadline, and look again (a datagram send never waits; a
+ *      stream send waits for room in the send buffer, a connect for the
+ *      handshake, an accept for a connection). A call that changed the
+ *      core's deadlines (a segment to retransmit, a delayed ACK) wakes the
+ *      stack thread, so that it sleeps until the new deadline;
  *   5. leave(): unpin. The last one out of a closed socket frees it.
  *
  * Time. A timeout is measured on the runtime's clock. On the real clock a
@@ -37,6 +42,19 @@
  * every receiving call takes exactly one datagram, truncated to the buffer
  * (the rest of it is discarded, as recv(2) does without MSG_PEEK); every
  * sending call sends exactly one datagram, whole or not at all.
+ *
+ * Stream semantics (the MicroPython stream methods over TCP): us_recv and
+ * us_recvfrom return what has arrived (at least one byte, 0 at end of
+ * stream); us_read, us_readinto and us_readline are file reads that wait
+ * for all they were asked (the size, or a '\n') and stop short only at end
+ * of stream; us_readall reads to end of stream. A read that times out (or
+ * would block, or meets an error) after part of its data came returns the
+ * part, and an error it met is kept for the next call: no byte is lost.
+ * us_readline must not take bytes beyond the '\n' out of the stream, and
+ * the core cannot peek: what it read past the line waits in the socket's
+ * read-ahead buffer, which every receiving call empties first. us_send
+ * queues what fits (it may be short); us_write and us_sendall wait until
+ * everything is queued.
  */
 #include <ustack/ustack.h>
 
@@ -47,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h> /* struct linger */
 #include <time.h>
 
 #include "runtime_impl.h"
@@ -61,6 +80,18 @@
  * §3.1). A UDP payload is at most 65527 bytes (RFC 768 over RFC 8200). */
 #define DGRAM_MAX 65535u
 
+/* readline's read-ahead buffer: it reads at most this much from the core
+ * at once, so what it reads past a '\n' always fits. */
+#define AHEAD_CAP 4096u
+
+/* us_readall's first buffer on a stream; it doubles as data comes. */
+#define READALL_FIRST 4096u
+
+/* TCP_KEEPIDLE / TCP_KEEPINTVL and TCP_KEEPCNT limits, as Linux's
+ * MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL and MAX_TCP_KEEPCNT. */
+#define KEEP_TIME_MAX 32767
+#define KEEP_COUNT_MAX 127
+
 /* Timeouts beyond this many seconds are refused: deadlines stay in range. */
 #define TIMEOUT_MAX_SECONDS 1e12
 
@@ -74,8 +105,8 @@ struct us_sock {
 	/* Fixed at creation. */
 	int handle;
 	int family; /* US_AF_INET or US_AF_INET6 */
-	int type;   /* US_SOCK_DGRAM or US_SOCK_RAW */
-	int proto;  /* US_IPPROTO_UDP, or the raw socket's protocol */
+	int type;   /* US_SOCK_STREAM, US_SOCK_DGRAM or US_SOCK_RAW */
+	int proto;  /* US_IPPROTO_TCP, US_IPPROTO_UDP, or the raw socket's protocol */
 	struct us_runtime *home; /* its runtime; used only while pinned */
 
 	/* Under the API lock. */
@@ -89,6 +120,7 @@ struct us_sock {
 	struct us_sock *next, *prev; /* home->socks */
 	struct us_udp *udp;
 	struct us_raw *raw;
+	struct us_tcp *tcp;  /* NULL once closed, or when the runtime stopped */
 	pthread_cond_t cond; /* the core's events, close, stop, clock moves */
 	unsigned waiters;    /* calls blocked on cond */
 	bool closed;         /* us_close() has begun: calls fail with EBADF */
@@ -96,6 +128,12 @@ struct us_sock {
 	bool shut_rd, shut_wr;
 	bool raw_connected;  /* raw sockets: us_connect() fixed raw_peer */
 	struct us_addr raw_peer;
+	/* Streams. */
+	uint8_t *ahead;      /* readline's read-ahead: AHEAD_CAP bytes, or NULL */
+	size_t ahead_off, ahead_len; /* the bytes waiting in it */
+	int stream_err;      /* an error a read met after part of its data: the next call's */
+	bool user_bound;     /* us_bind() chose bound_to (kept when a connect is undone) */
+	struct us_addr bound_to;
 	double timeout;      /* as given: seconds, or US_TIMEOUT_NONE */
 	us_time_t timeout_us; /* -1: none (block), 0: non-blocking */
 };
@@ -172,6 +210,7 @@ static void maybe_free(struct us_sock *sk)
 	if (sk->refs || sk->in_table || sk->linked)
 		return;
 	pthread_cond_destroy(&sk->cond);
+	free(sk->ahead);
 	free(sk);
 }
 
@@ -182,6 +221,7 @@ struct call {
 	struct us_runtime *rt;
 	bool nonblock;     /* timeout 0 */
 	us_time_t deadline; /* US_TIME_NEVER, or when the call gives up */
+	us_time_t before;   /* the core's next deadline before the call's step */
 };
 
 /* Step 1: 0, -EBADF (no such handle) or -ENETDOWN (its runtime stopped). */
@@ -294,6 +334,23 @@ static int wait_for_event(struct call *c)
 	return 0;
 }
 
+/* Core lock held: the time for a call into the core (also stamped on the
+ * frames it sends), noting the core's next deadline. */
+static us_time_t core_begin(struct call *c)
+{
+	c->before = us_stack_next_deadline(c->rt->stack);
+	c->rt->core_now = us_runtime_now(c->rt);
+	return c->rt->core_now;
+}
+
+/* Core lock held, after core_begin() and the call: a deadline the call set
+ * or moved must be heard by the stack thread, asleep until the old one. */
+static void core_end(struct call *c)
+{
+	if (us_stack_next_deadline(c->rt->stack) != c->before)
+		us_runtime_wake(c->rt);
+}
+
 /* errno from a negative code; -1 for the caller to return. */
 static int fail(int rc)
 {
@@ -356,15 +413,23 @@ void us_socket_clock_moved(struct us_runtime *rt)
 	fire_pollers(rt);
 }
 
-/* Core lock held: gives the core's endpoint back. */
+/* Core lock held: gives the core's endpoint back. A TCP connection still
+ * open is aborted (RFC 9293 §3.10.5: RST to a synchronized peer): the
+ * runtime is stopping and will not drive a graceful close to its end. */
 static void release_endpoint(struct us_sock *sk)
 {
 	if (sk->udp)
 		us_udp_close(sk->udp);
 	if (sk->raw)
 		us_raw_close(sk->raw);
+	if (sk->tcp) {
+		struct us_runtime *rt = sk->home;
+		rt->core_now = us_runtime_now(rt);
+		us_tcp_abort(sk->tcp, rt->core_now);
+	}
 	sk->udp = NULL;
 	sk->raw = NULL;
+	sk->tcp = NULL;
 }
 
 void us_socket_runtime_down(struct us_runtime *rt)
@@ -423,21 +488,22 @@ static int pick_protocol(int af, int type, int proto)
 			return -EPROTONOSUPPORT;
 		return proto;
 	case US_SOCK_STREAM:
-		/* Not implemented: TCP comes with its own issue. */
-		return -EPROTONOSUPPORT;
+		if (proto != 0 && proto != US_IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		return US_IPPROTO_TCP;
 	default:
 		return -ESOCKTNOSUPPORT;
 	}
 }
 
-int us_socket(struct us_runtime *rt, int af, int type, int proto)
+/* A new socket, blocking, with no endpoint yet; NULL with *err. */
+static struct us_sock *sock_new(int af, int type, int proto, int *err)
 {
-	int p = pick_protocol(af, type, proto);
-	if (p < 0)
-		return fail(p);
 	struct us_sock *sk = calloc(1, sizeof *sk);
-	if (!sk)
-		return fail(-ENOMEM);
+	if (!sk) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -445,13 +511,26 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 	pthread_condattr_destroy(&ca);
 	if (rc < 0) {
 		free(sk);
-		return fail(rc);
+		*err = rc;
+		return NULL;
 	}
 	sk->family = af;
 	sk->type = type;
-	sk->proto = p;
+	sk->proto = proto;
 	sk->timeout = US_TIMEOUT_NONE;
 	sk->timeout_us = -1;
+	return sk;
+}
+
+int us_socket(struct us_runtime *rt, int af, int type, int proto)
+{
+	int p = pick_protocol(af, type, proto);
+	if (p < 0)
+		return fail(p);
+	int rc = 0;
+	struct us_sock *sk = sock_new(af, type, p, &rc);
+	if (!sk)
+		return fail(rc);
 
 	/* A handle first (not yet visible: ready is false), pinning the runtime. */
 	us_api_lock();
@@ -484,11 +563,13 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 	rc = 0;
 	if (rt->down)
 		rc = -ENETDOWN;
+	else if (type == US_SOCK_STREAM)
+		sk->tcp = us_tcp_open(rt->stack, af, on_core_event, sk, &rc);
 	else if (type == US_SOCK_DGRAM)
 		sk->udp = us_udp_open(rt->stack, af, on_core_event, sk, &rc);
 	else
 		sk->raw = us_raw_open(rt->stack, af, p, on_core_event, sk, &rc);
-	if (!sk->udp && !sk->raw) {
+	if (!sk->udp && !sk->raw && !sk->tcp) {
 		if (rc >= 0)
 			rc = -ENOMEM;
 	} else {
@@ -511,6 +592,80 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 	int handle = sk->handle;
 	leave(&c);
 	return rc < 0 ? fail(rc) : handle;
+}
+
+/* Has our FIN yet to be acknowledged, with the connection still on? The
+ * states where SO_LINGER's close waits (Linux's sk_stream_wait_close()
+ * waits in FIN_WAIT_1, CLOSING and LAST_ACK, after sending the FIN). */
+static bool fin_unacked(int state)
+{
+	switch ((enum us_tcp_state)state) {
+	case US_TCP_ESTABLISHED:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+		return true;
+	case US_TCP_CLOSED:
+	case US_TCP_LISTEN:
+	case US_TCP_SYN_SENT:
+	case US_TCP_SYN_RCVD:
+	case US_TCP_FIN_WAIT_2:
+	case US_TCP_TIME_WAIT:
+		return false;
+	}
+	return false;
+}
+
+/*
+ * Core lock held, sk->closed set: hands the stream's endpoint to the core.
+ * By default the close is graceful and does not wait (RFC 9293 §3.10.4: the
+ * queued data and a FIN leave, the core finishes alone). SO_LINGER
+ * {1, 0}, or received bytes nobody read (also in the read-ahead), make it
+ * an abort: RST (RFC 1122 §4.2.2.13: "If such a host issues a CLOSE call
+ * while received data is still pending in TCP, or if new data is received
+ * after CLOSE is called, its TCP SHOULD send a RST"). SO_LINGER {1, n > 0}
+ * sends the FIN first and waits, at most n seconds, until the peer has
+ * acknowledged everything and the FIN; then the core finishes alone.
+ */
+static void close_stream(struct call *c)
+{
+	struct us_sock *sk = c->sk;
+	us_time_t now = core_begin(c);
+	int linger = -1;
+	if (us_tcp_getopt(sk->tcp, US_OPT_LINGER, &linger) < 0)
+		linger = -1;
+	struct us_tcp_info info;
+	memset(&info, 0, sizeof info);
+	us_tcp_get_info(sk->tcp, &info);
+	if (linger == 0 || sk->ahead_len > 0) {
+		us_tcp_abort(sk->tcp, now);
+		sk->tcp = NULL;
+		core_end(c);
+		return;
+	}
+	if (linger > 0 && info.rcv_queued == 0 && fin_unacked(us_tcp_state(sk->tcp))) {
+		us_tcp_shutdown(sk->tcp, now, US_SHUT_WR);
+		core_end(c);
+		c->nonblock = false;
+		c->deadline = deadline_after(us_runtime_now(c->rt), US_SEC(linger));
+		for (;;) {
+			/* A stop aborts the endpoint meanwhile. */
+			if (!sk->tcp || sk->down)
+				return;
+			us_tcp_get_info(sk->tcp, &info);
+			if (info.snd_queued == 0 && !fin_unacked(info.state))
+				break;
+			if (wait_for_event(c) < 0)
+				break;
+		}
+		if (!sk->tcp || sk->down)
+			return;
+		now = core_begin(c);
+	}
+	us_tcp_close(sk->tcp, now);
+	sk->tcp = NULL;
+	core_end(c);
 }
 
 int us_close(int s)
@@ -538,6 +693,11 @@ int us_close(int s)
 	struct us_runtime *rt = c.rt;
 	pthread_mutex_lock(&rt->lock);
 	sk->closed = true;
+	/* Calls blocked on it wake and fail with EBADF; us_poll() sees POLLNVAL.
+	 * They run once the lock is free: a lingering close lets them go first. */
+	wake_sock(sk);
+	if (sk->tcp && !sk->down)
+		close_stream(&c);
 	release_endpoint(sk);
 	if (sk->prev)
 		sk->prev->next = sk->next;
@@ -546,8 +706,6 @@ int us_close(int s)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	sk->next = sk->prev = NULL;
-	/* Calls blocked on it wake and fail with EBADF; us_poll() sees POLLNVAL. */
-	wake_sock(sk);
 	pthread_mutex_unlock(&rt->lock);
 
 	us_api_lock();
@@ -559,11 +717,27 @@ int us_close(int s)
 
 int us_getsocketsta(int s)
 {
-	us_api_lock();
-	struct us_sock *sk = lookup(s);
-	us_api_unlock();
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc == -EBADF)
+		return fail(rc);
+	/* A stopped runtime has released the endpoint: CLOSED. */
+	if (rc < 0)
+		return US_TCP_CLOSED;
 	/* Datagram and raw sockets have no TCP state: CLOSED, "not in use". */
-	return sk ? US_TCP_CLOSED : fail(-EBADF);
+	int state = US_TCP_CLOSED;
+	if (c.sk->type == US_SOCK_STREAM) {
+		rc = lock_core(&c);
+		if (rc == 0) {
+			if (c.sk->tcp)
+				state = us_tcp_state(c.sk->tcp);
+			unlock_core(&c);
+		}
+	}
+	leave(&c);
+	if (rc == -EBADF)
+		return fail(rc);
+	return state;
 }
 
 /* ---- Addresses ------------------------------------------------------------ */
@@ -578,14 +752,16 @@ enum family_rule {
 };
 
 /* A socket's address argument: EFAULT for NULL, EAFNOSUPPORT for a family
- * the call does not take. */
+ * the call does not take. A stream socket takes only its own family, as
+ * Linux's tcp_v6_connect(): an IPv6 one reaches an IPv4 peer through its
+ * ::ffff:a.b.c.d address. */
 static int check_family(const struct us_sock *sk, const struct us_addr *a, enum family_rule rule)
 {
 	if (!a)
 		return -EFAULT;
 	if (a->family == sk->family)
 		return 0;
-	if (rule == SAME_FAMILY)
+	if (rule == SAME_FAMILY || sk->type == US_SOCK_STREAM)
 		return -EAFNOSUPPORT;
 	if (a->family == US_AF_UNSPEC && rule == PEER_OR_NONE)
 		return 0;
@@ -601,14 +777,132 @@ int us_bind(int s, const struct us_addr *local)
 	if (rc < 0)
 		return fail(rc);
 	if ((rc = check_family(c.sk, local, SAME_FAMILY)) == 0 && (rc = lock_core(&c)) == 0) {
-		if (c.sk->udp)
-			rc = us_udp_bind(c.sk->udp, local);
-		else
-			rc = us_raw_bind(c.sk->raw, local);
+		struct us_sock *sk = c.sk;
+		if (sk->tcp) {
+			rc = us_tcp_bind(sk->tcp, local);
+			/* Kept, with the port the core picked, for undo_connect(). */
+			if (rc == 0 && us_tcp_local(sk->tcp, &sk->bound_to) == 0)
+				sk->user_bound = true;
+		} else if (sk->udp) {
+			rc = us_udp_bind(sk->udp, local);
+		} else if (sk->raw) {
+			rc = us_raw_bind(sk->raw, local);
+		} else {
+			rc = -EINVAL;
+		}
 		unlock_core(&c);
 	}
 	leave(&c);
 	return rc < 0 ? fail(rc) : 0;
+}
+
+/* Core lock held: how an active open stands. 0 once the handshake is over
+ * (ESTABLISHED, or already further: the peer may have closed), -EINPROGRESS
+ * while it runs, or its error (RFC 9293 §3.10.7.3: a RST in SYN-SENT is
+ * "connection reset", which connect() reports as ECONNREFUSED). */
+static int handshake_result(struct us_tcp *t)
+{
+	if (us_tcp_events(t) & US_EV_ERROR) {
+		int e = us_tcp_take_error(t);
+		if (e)
+			return e < 0 ? e : -e;
+	}
+	switch ((enum us_tcp_state)us_tcp_state(t)) {
+	case US_TCP_SYN_SENT:
+	case US_TCP_SYN_RCVD:
+		return -EINPROGRESS;
+	case US_TCP_CLOSED:
+		/* Failed, and its error taken by someone else (SO_ERROR). */
+		return -ECONNREFUSED;
+	case US_TCP_LISTEN:
+		return -EINVAL;
+	case US_TCP_ESTABLISHED:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_FIN_WAIT_2:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+	case US_TCP_TIME_WAIT:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The options a stream socket keeps when undo_connect() renews it. */
+static const enum us_sock_opt kept_options[] = {
+	US_OPT_REUSEADDR, US_OPT_RCVBUF,   US_OPT_SNDBUF,    US_OPT_TTL,
+	US_OPT_TOS,       US_OPT_V6ONLY,   US_OPT_NODELAY,   US_OPT_KEEPALIVE,
+	US_OPT_KEEPIDLE,  US_OPT_KEEPINTVL, US_OPT_KEEPCNT,  US_OPT_LINGER,
+};
+#define N_KEPT (sizeof kept_options / sizeof kept_options[0])
+
+/*
+ * Core lock held: a blocking connect ran out of time. The attempt is
+ * aborted (RFC 9293 §3.10.5; no RST, as SYN-SENT is not synchronized).
+ * Deviation: Linux lets it run on after SO_SNDTIMEO (EINPROGRESS); CPython
+ * leaves the socket's state unspecified after a timeout; aborting means
+ * nothing keeps retransmitting SYNs for a caller that gave up. Then
+ * the socket gets a fresh endpoint with the same options and, when us_bind()
+ * chose it, the same local address: it is as before the connect, and may
+ * connect again. Should the core refuse a new endpoint, the socket has none
+ * and its calls fail with ENOTCONN.
+ */
+static void undo_connect(struct call *c)
+{
+	struct us_sock *sk = c->sk;
+	int vals[N_KEPT];
+	bool have[N_KEPT];
+	for (size_t i = 0; i < N_KEPT; i++)
+		have[i] = us_tcp_getopt(sk->tcp, kept_options[i], &vals[i]) == 0;
+	us_time_t now = core_begin(c);
+	us_tcp_abort(sk->tcp, now);
+	int err = 0;
+	sk->tcp = us_tcp_open(c->rt->stack, sk->family, on_core_event, sk, &err);
+	if (sk->tcp) {
+		for (size_t i = 0; i < N_KEPT; i++)
+			if (have[i])
+				us_tcp_setopt(sk->tcp, kept_options[i], vals[i]);
+		if (sk->user_bound)
+			us_tcp_bind(sk->tcp, &sk->bound_to);
+	}
+	core_end(c);
+}
+
+/*
+ * Stream connect in call c (RFC 9293 §3.10.1 OPEN, active): sends the SYN.
+ * Non-blocking: EINPROGRESS, and the outcome shows in us_poll() (POLLOUT,
+ * or POLLERR) and SO_ERROR. Otherwise waits for the handshake: 0, its error
+ * (ECONNREFUSED, ETIMEDOUT after the SYN retransmissions, EHOSTUNREACH ...),
+ * or ETIMEDOUT when the socket's timeout ends first (undo_connect()).
+ */
+static int connect_stream(struct call *c, const struct us_addr *remote)
+{
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	struct us_sock *sk = c->sk;
+	start_timer(c);
+	if (!sk->tcp) {
+		unlock_core(c);
+		return -ENOTCONN;
+	}
+	us_time_t now = core_begin(c);
+	rc = us_tcp_connect(sk->tcp, now, remote);
+	core_end(c);
+	if (rc == -EINPROGRESS && !c->nonblock) {
+		for (;;) {
+			rc = handshake_result(sk->tcp);
+			if (rc != -EINPROGRESS)
+				break;
+			if ((rc = wait_for_event(c)) < 0 || (rc = alive(c)) < 0)
+				break;
+		}
+		if (rc == -ETIMEDOUT && !sk->closed && !sk->down && sk->tcp &&
+		    handshake_result(sk->tcp) == -EINPROGRESS)
+			undo_connect(c);
+	}
+	unlock_core(c);
+	return rc;
 }
 
 int us_connect(int s, const struct us_addr *remote)
@@ -617,6 +911,12 @@ int us_connect(int s, const struct us_addr *remote)
 	int rc = enter(s, &c);
 	if (rc < 0)
 		return fail(rc);
+	if (c.sk->type == US_SOCK_STREAM) {
+		if ((rc = check_family(c.sk, remote, PEER_FAMILY)) == 0)
+			rc = connect_stream(&c, remote);
+		leave(&c);
+		return rc < 0 ? fail(rc) : 0;
+	}
 	/* US_AF_UNSPEC dissolves the association (connect(2) with AF_UNSPEC). */
 	if ((rc = check_family(c.sk, remote, PEER_OR_NONE)) == 0 && (rc = lock_core(&c)) == 0) {
 		if (c.sk->udp) {
@@ -634,27 +934,119 @@ int us_connect(int s, const struct us_addr *remote)
 	return rc < 0 ? fail(rc) : 0;
 }
 
+/* RFC 9293 §3.10.1 OPEN, passive. backlog < 0 is taken as 0 (the spec: "at
+ * least 0"); the core keeps at least one completed connection waiting. */
 int us_listen(int s, int backlog)
 {
-	(void)backlog;
 	struct call c;
 	int rc = enter(s, &c);
 	if (rc < 0)
 		return fail(rc);
-	/* Only stream sockets listen, and there are none yet. */
+	if (c.sk->type != US_SOCK_STREAM)
+		rc = -EOPNOTSUPP; /* only stream sockets listen */
+	else if ((rc = lock_core(&c)) == 0) {
+		if (c.sk->tcp) {
+			us_time_t now = core_begin(&c);
+			rc = us_tcp_listen(c.sk->tcp, now, backlog < 0 ? 0 : backlog);
+			core_end(&c);
+		} else {
+			rc = -EINVAL;
+		}
+		unlock_core(&c);
+	}
 	leave(&c);
-	return fail(-EOPNOTSUPP);
+	return rc < 0 ? fail(rc) : 0;
 }
 
+/*
+ * Takes the oldest completed connection of listener c->sk into the new
+ * socket ch (its handle given out, not yet findable), waiting as the
+ * listener's timeout says. The core calls ch's callback from the moment it
+ * hands the connection over, so ch is whole before.
+ */
+static int accept_in_call(struct call *c, struct us_sock *ch, struct us_addr *peer)
+{
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	struct us_sock *sk = c->sk;
+	struct us_runtime *rt = c->rt;
+	start_timer(c);
+	for (;;) {
+		if (!sk->tcp) {
+			rc = -EINVAL;
+			break;
+		}
+		core_begin(c);
+		int err = 0;
+		ch->tcp = us_tcp_accept(sk->tcp, on_core_event, ch, peer, &err);
+		core_end(c);
+		if (ch->tcp) {
+			ch->next = rt->socks;
+			if (rt->socks)
+				rt->socks->prev = ch;
+			rt->socks = ch;
+			rc = 0;
+			break;
+		}
+		rc = err < 0 ? err : -EINVAL;
+		if (rc != -EAGAIN || (rc = wait_for_event(c)) < 0 || (rc = alive(c)) < 0)
+			break;
+	}
+	unlock_core(c);
+	return rc;
+}
+
+/* The new socket is blocking (CPython's default timeout None) whatever the
+ * listener's timeout, and of the listener's family: an IPv6 listener's
+ * connection from an IPv4 peer names it ::ffff:a.b.c.d. */
 int us_accept(int s, struct us_addr *peer)
 {
-	(void)peer;
 	struct call c;
 	int rc = enter(s, &c);
 	if (rc < 0)
 		return fail(rc);
+	if (c.sk->type != US_SOCK_STREAM) {
+		leave(&c);
+		return fail(-EOPNOTSUPP);
+	}
+	struct us_sock *ch = sock_new(c.sk->family, US_SOCK_STREAM, US_IPPROTO_TCP, &rc);
+	if (!ch) {
+		leave(&c);
+		return fail(rc);
+	}
+	ch->home = c.rt;
+	/* A handle first (not yet findable: ready is false); EMFILE leaves the
+	 * connection waiting, as accept(2) does. */
+	us_api_lock();
+	rc = slot_alloc(ch);
+	if (rc >= 0) {
+		ch->handle = rc;
+		ch->in_table = true;
+		ch->linked = true;
+	}
+	us_api_unlock();
+	struct us_addr who;
+	if (rc >= 0)
+		rc = accept_in_call(&c, ch, &who);
+
+	us_api_lock();
+	if (rc < 0) {
+		if (ch->in_table)
+			slot_release(ch->handle);
+		ch->in_table = false;
+		ch->linked = false;
+		maybe_free(ch);
+	} else {
+		ch->ready = true;
+	}
+	us_api_unlock();
 	leave(&c);
-	return fail(-EOPNOTSUPP);
+	if (rc < 0)
+		return fail(rc);
+	if (peer)
+		*peer = who;
+	return ch->handle;
 }
 
 int us_getsockname(int s, struct us_addr *a)
@@ -666,7 +1058,14 @@ int us_getsockname(int s, struct us_addr *a)
 	if (!a)
 		rc = -EFAULT;
 	else if ((rc = lock_core(&c)) == 0) {
-		rc = c.sk->udp ? us_udp_local(c.sk->udp, a) : us_raw_local(c.sk->raw, a);
+		if (c.sk->tcp)
+			rc = us_tcp_local(c.sk->tcp, a);
+		else if (c.sk->udp)
+			rc = us_udp_local(c.sk->udp, a);
+		else if (c.sk->raw)
+			rc = us_raw_local(c.sk->raw, a);
+		else
+			rc = -ENOTCONN;
 		unlock_core(&c);
 	}
 	leave(&c);
@@ -682,7 +1081,9 @@ int us_getpeername(int s, struct us_addr *a)
 	if (!a)
 		rc = -EFAULT;
 	else if ((rc = lock_core(&c)) == 0) {
-		if (c.sk->udp)
+		if (c.sk->tcp)
+			rc = us_tcp_remote(c.sk->tcp, a);
+		else if (c.sk->udp)
 			rc = us_udp_remote(c.sk->udp, a);
 		else if (c.sk->raw_connected)
 			*a = c.sk->raw_peer;
@@ -698,6 +1099,8 @@ int us_getpeername(int s, struct us_addr *a)
 static bool connected(const struct us_sock *sk)
 {
 	struct us_addr peer;
+	if (sk->tcp)
+		return us_tcp_remote(sk->tcp, &peer) == 0;
 	if (sk->udp)
 		return us_udp_remote(sk->udp, &peer) == 0;
 	return sk->raw_connected;
@@ -724,12 +1127,24 @@ static void drain(struct us_sock *sk)
 	}
 }
 
+/* Core lock held: forgets readline's read-ahead. */
+static void drop_ahead(struct us_sock *sk)
+{
+	sk->ahead_off = 0;
+	sk->ahead_len = 0;
+}
+
 /*
  * Datagram semantics of shutdown(): both need a fixed peer (ENOTCONN, as
  * Linux says for unconnected UDP). SHUT_RD: what waits is discarded, and
  * every receiving call from then on returns 0 (end of stream) at once, also
  * a call blocked at the time; datagrams arriving later are discarded by the
  * next receiving call. SHUT_WR: every sending call fails with EPIPE.
+ *
+ * Streams (RFC 9293 §3.10.4 for SHUT_WR: the FIN follows the queued data):
+ * the core's us_tcp_shutdown(), ENOTCONN unless connected; SHUT_RD makes
+ * every receiving call return 0 at once, as for datagrams (the read-ahead
+ * is dropped, the core discards what arrives), SHUT_WR every send EPIPE.
  */
 int us_shutdown(int s, int how)
 {
@@ -740,16 +1155,29 @@ int us_shutdown(int s, int how)
 	if (how != US_SHUT_RD && how != US_SHUT_WR && how != US_SHUT_RDWR)
 		rc = -EINVAL;
 	else if ((rc = lock_core(&c)) == 0) {
-		if (!connected(c.sk)) {
+		struct us_sock *sk = c.sk;
+		if (sk->type == US_SOCK_STREAM) {
+			if (sk->tcp) {
+				us_time_t now = core_begin(&c);
+				rc = us_tcp_shutdown(sk->tcp, now, how);
+				core_end(&c);
+			} else {
+				rc = -ENOTCONN;
+			}
+		} else if (!connected(sk)) {
 			rc = -ENOTCONN;
-		} else {
+		}
+		if (rc == 0) {
 			if (how != US_SHUT_WR) {
-				c.sk->shut_rd = true;
-				drain(c.sk);
+				sk->shut_rd = true;
+				if (sk->tcp)
+					drop_ahead(sk);
+				else
+					drain(sk);
 			}
 			if (how != US_SHUT_RD)
-				c.sk->shut_wr = true;
-			wake_sock(c.sk);
+				sk->shut_wr = true;
+			wake_sock(sk);
 		}
 		unlock_core(&c);
 	}
@@ -767,73 +1195,201 @@ int us_shutdown(int s, int how)
  * datagram is lost and the call says ENOBUFS, as Linux UDP does with
  * IP_RECVERR; the pools running short is ENOBUFS too.
  */
-static ssize_t send_dgram(int s, const void *buf, size_t len, const struct us_addr *to)
+static ssize_t send_dgram(struct call *c, const void *buf, size_t len, const struct us_addr *to)
 {
-	struct call c;
-	int rc = enter(s, &c);
-	if (rc < 0)
-		return rc;
+	int rc = 0;
 	if (!buf && len > 0)
 		rc = -EFAULT;
 	else if (to)
-		rc = check_family(c.sk, to, PEER_FAMILY);
-	if (rc == 0 && (rc = lock_core(&c)) == 0) {
-		struct us_runtime *rt = c.rt;
-		us_time_t before = us_stack_next_deadline(rt->stack);
-		rt->core_now = us_runtime_now(rt);
-		if (c.sk->shut_wr)
+		rc = check_family(c->sk, to, PEER_FAMILY);
+	if (rc == 0 && (rc = lock_core(c)) == 0) {
+		struct us_runtime *rt = c->rt;
+		/* A datagram waiting for its neighbour's address sets a timer
+		 * the stack thread must hear of (core_end()). */
+		core_begin(c);
+		if (c->sk->shut_wr)
 			rc = -EPIPE;
-		else if (c.sk->udp)
-			rc = us_udp_sendto(c.sk->udp, rt->core_now, to, buf, len);
-		else if (to || c.sk->raw_connected)
-			rc = us_raw_sendto(c.sk->raw, rt->core_now, to ? to : &c.sk->raw_peer, buf, len);
+		else if (c->sk->udp)
+			rc = us_udp_sendto(c->sk->udp, rt->core_now, to, buf, len);
+		else if (to || c->sk->raw_connected)
+			rc = us_raw_sendto(c->sk->raw, rt->core_now, to ? to : &c->sk->raw_peer, buf, len);
 		else
 			rc = -EDESTADDRREQ;
 		if (rc == -EAGAIN)
 			rc = -ENOBUFS;
-		/* A datagram waiting for its neighbour's address sets a timer
-		 * the stack thread must hear of. */
-		bool new_deadline = us_stack_next_deadline(rt->stack) != before;
-		unlock_core(&c);
-		if (new_deadline)
-			us_runtime_wake(rt);
+		core_end(c);
+		unlock_core(c);
 	}
-	leave(&c);
 	return rc < 0 ? rc : (ssize_t)len;
 }
 
+/* Is e an error of the connection (the core's pending error, reported
+ * once), which a call that already moved data keeps for the next call? */
+static bool connection_error(int e)
+{
+	return e < 0 && e != -EAGAIN && e != -EPIPE && e != -ENOTCONN && e != -ENOMEM;
+}
+
+/*
+ * A stream send in call c (RFC 9293 §3.10.2 SEND): queues buf in the core's
+ * send buffer, waiting for room as the timeout says. all: until everything
+ * is queued (write, sendall), else until something is (send). *done counts
+ * what was queued, also when the call fails. With keep, an error of the
+ * connection met after part of the data is kept for the next call and the
+ * call succeeds with the part.
+ */
+static int send_stream(struct call *c, const uint8_t *buf, size_t len, bool all, bool keep,
+		       size_t *done)
+{
+	*done = 0;
+	if (!buf && len > 0)
+		return -EFAULT;
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	struct us_sock *sk = c->sk;
+	start_timer(c);
+	for (;;) {
+		if (sk->stream_err) {
+			rc = sk->stream_err;
+			sk->stream_err = 0;
+			break;
+		}
+		if (!sk->tcp) {
+			rc = -ENOTCONN;
+			break;
+		}
+		if (sk->shut_wr) {
+			rc = -EPIPE;
+			break;
+		}
+		size_t chunk = len - *done;
+		if (chunk > INT_MAX)
+			chunk = INT_MAX;
+		us_time_t now = core_begin(c);
+		int n = us_tcp_send(sk->tcp, now, buf + *done, chunk);
+		core_end(c);
+		if (n > 0) {
+			*done += (size_t)n;
+			if (*done == len || !all) {
+				rc = 0;
+				break;
+			}
+			continue;
+		}
+		if (n == 0 && *done == len) {
+			rc = 0; /* len 0 */
+			break;
+		}
+		if (n == 0)
+			n = -EAGAIN;
+		if (n != -EAGAIN) {
+			rc = n;
+			if (keep && *done > 0 && connection_error(n)) {
+				sk->stream_err = n;
+				rc = 0;
+			}
+			break;
+		}
+		if ((rc = wait_for_event(c)) < 0 || (rc = alive(c)) < 0)
+			break;
+	}
+	unlock_core(c);
+	return rc;
+}
+
+/* sendto() on a stream socket: EISCONN when connected (POSIX sendto(): "A
+ * destination address was specified and the socket is already connected"),
+ * ENOTCONN otherwise. Deviation: Linux ignores the address on a connected
+ * TCP socket and sends; a stream has one peer, and saying so is clearer. */
+static int stream_sendto(struct call *c)
+{
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	rc = connected(c->sk) ? -EISCONN : -ENOTCONN;
+	unlock_core(c);
+	return rc;
+}
+
+/* Stream: what was queued (at least a byte), waiting for room as the
+ * timeout says; a part queued before a timeout or error is returned. */
 ssize_t us_send(int s, const void *buf, size_t len)
 {
-	ssize_t rc = send_dgram(s, buf, len, NULL);
-	return rc < 0 ? fail((int)rc) : rc;
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	ssize_t n;
+	if (c.sk->type == US_SOCK_STREAM) {
+		size_t done;
+		rc = send_stream(&c, buf, len, false, true, &done);
+		n = done > 0 ? (ssize_t)done : rc < 0 ? rc : 0;
+	} else {
+		n = send_dgram(&c, buf, len, NULL);
+	}
+	leave(&c);
+	return n < 0 ? fail((int)n) : n;
 }
 
 ssize_t us_sendto(int s, const void *buf, size_t len, const struct us_addr *to)
 {
-	if (!to) {
-		/* Checked after the handle, like every argument. */
-		struct call c;
-		int rc = enter(s, &c);
-		if (rc == 0)
-			leave(&c);
-		return fail(rc < 0 ? rc : -EFAULT);
-	}
-	ssize_t rc = send_dgram(s, buf, len, to);
-	return rc < 0 ? fail((int)rc) : rc;
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	ssize_t n;
+	if (!to)
+		n = -EFAULT; /* checked after the handle, like every argument */
+	else if (c.sk->type == US_SOCK_STREAM)
+		n = !buf && len > 0 ? -EFAULT : stream_sendto(&c);
+	else
+		n = send_dgram(&c, buf, len, to);
+	leave(&c);
+	return n < 0 ? fail((int)n) : n;
 }
 
-/* A datagram goes whole or not at all, so write() is send(): never short. */
+/* A datagram goes whole or not at all, so write() is send(): never short.
+ * A stream write waits until all is queued; it is short only when the
+ * socket does not block (or its timeout ends) after part went. */
 ssize_t us_write(int s, const void *buf, size_t len)
 {
-	return us_send(s, buf, len);
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	ssize_t n;
+	if (c.sk->type == US_SOCK_STREAM) {
+		size_t done;
+		rc = send_stream(&c, buf, len, true, true, &done);
+		n = done > 0 ? (ssize_t)done : rc < 0 ? rc : 0;
+	} else {
+		n = send_dgram(&c, buf, len, NULL);
+	}
+	leave(&c);
+	return n < 0 ? fail((int)n) : n;
 }
 
 int us_sendall(int s, const void *buf, size_t len, size_t *sent)
 {
-	ssize_t rc = send_dgram(s, buf, len, NULL);
 	if (sent)
-		*sent = rc < 0 ? 0 : (size_t)rc;
-	return rc < 0 ? fail((int)rc) : 0;
+		*sent = 0;
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	size_t done = 0;
+	if (c.sk->type == US_SOCK_STREAM) {
+		rc = send_stream(&c, buf, len, true, false, &done);
+	} else {
+		ssize_t n = send_dgram(&c, buf, len, NULL);
+		rc = n < 0 ? (int)n : 0;
+		done = n < 0 ? 0 : (size_t)n;
+	}
+	leave(&c);
+	if (sent)
+		*sent = done;
+	return rc < 0 ? fail(rc) : 0;
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -865,32 +1421,219 @@ static int recv_in_call(struct call *c, uint8_t *buf, size_t cap, struct us_addr
 	return rc;
 }
 
-/* recv_in_call() for one handle, with argument checks. */
-static int recv_dgram(int s, void *buf, size_t cap, struct us_addr *from)
+/* How much a stream read waits for. */
+enum fill {
+	FILL_SOME, /* recv: what has come, at least a byte */
+	FILL_ALL,  /* read, readinto: the whole buffer */
+	FILL_LINE, /* readline: up to and including a '\n' */
+};
+
+/*
+ * Core lock held: up to cap bytes of the stream into buf, the read-ahead
+ * first, else the core's. A count, 0 at end of stream, or a negative errno
+ * (-EAGAIN: nothing now; an error an earlier read kept). line: stop after
+ * a '\n'; a core read is then at most AHEAD_CAP bytes, and what it brings
+ * past the '\n' waits in the read-ahead.
+ */
+static int stream_take(struct call *c, uint8_t *buf, size_t cap, bool line)
+{
+	struct us_sock *sk = c->sk;
+	if (sk->ahead_len) {
+		const uint8_t *from = sk->ahead + sk->ahead_off;
+		size_t n = sk->ahead_len < cap ? sk->ahead_len : cap;
+		const uint8_t *nl = line ? memchr(from, '\n', n) : NULL;
+		if (nl)
+			n = (size_t)(nl - from) + 1;
+		memcpy(buf, from, n);
+		sk->ahead_off += n;
+		sk->ahead_len -= n;
+		if (!sk->ahead_len)
+			sk->ahead_off = 0;
+		return (int)n;
+	}
+	if (sk->stream_err) {
+		int e = sk->stream_err;
+		sk->stream_err = 0;
+		return e;
+	}
+	if (!sk->tcp)
+		return -ENOTCONN;
+	if (cap > INT_MAX)
+		cap = INT_MAX;
+	if (line) {
+		if (!sk->ahead && !(sk->ahead = malloc(AHEAD_CAP)))
+			return -ENOMEM;
+		if (cap > AHEAD_CAP)
+			cap = AHEAD_CAP;
+	}
+	us_time_t now = core_begin(c);
+	int n = us_tcp_recv(sk->tcp, now, buf, cap);
+	/* Reading opens the window: a window update may be due. */
+	core_end(c);
+	if (line && n > 0) {
+		const uint8_t *nl = memchr(buf, '\n', (size_t)n);
+		if (nl) {
+			size_t keep = (size_t)(nl - buf) + 1;
+			memcpy(sk->ahead, nl + 1, (size_t)n - keep);
+			sk->ahead_off = 0;
+			sk->ahead_len = (size_t)n - keep;
+			n = (int)keep;
+		}
+	}
+	return n;
+}
+
+/*
+ * A stream read in call c into buf, waiting as fill and the timeout say.
+ * Returns the count read (0: end of stream, or cap 0), or a negative errno
+ * when nothing was read. An end of the waiting (EAGAIN, ETIMEDOUT, EBADF,
+ * ENETDOWN) after part of the data returns the part; so does an error of
+ * the connection, which is kept for the next call. from (may be NULL) gets
+ * the peer's address.
+ */
+static ssize_t recv_stream(struct call *c, uint8_t *buf, size_t cap, enum fill fill,
+			   struct us_addr *from)
+{
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	struct us_sock *sk = c->sk;
+	start_timer(c);
+	size_t got = 0;
+	for (;;) {
+		if (sk->shut_rd) {
+			drop_ahead(sk);
+			rc = 0;
+			break;
+		}
+		if (got == cap) {
+			rc = 0;
+			break;
+		}
+		int n = stream_take(c, buf + got, cap - got, fill == FILL_LINE);
+		if (n > 0) {
+			got += (size_t)n;
+			if (fill == FILL_SOME || (fill == FILL_LINE && buf[got - 1] == '\n')) {
+				rc = 0;
+				break;
+			}
+			continue;
+		}
+		if (n == 0) {
+			rc = 0; /* end of stream */
+			break;
+		}
+		if (n != -EAGAIN) {
+			rc = n;
+			if (got > 0) {
+				sk->stream_err = n;
+				rc = 0;
+			}
+			break;
+		}
+		if ((rc = wait_for_event(c)) < 0 || (rc = alive(c)) < 0)
+			break;
+	}
+	if (from && (got > 0 || rc == 0)) {
+		if (!sk->tcp || us_tcp_remote(sk->tcp, from) < 0)
+			memset(from, 0, sizeof *from);
+	}
+	unlock_core(c);
+	return got > 0 ? (ssize_t)got : rc;
+}
+
+/* Stream: us_readall() in call c: to end of stream into a malloc'd *out. */
+static int readall_stream(struct call *c, uint8_t **out, size_t *outlen)
+{
+	int rc = lock_core(c);
+	if (rc < 0)
+		return rc;
+	struct us_sock *sk = c->sk;
+	start_timer(c);
+	uint8_t *data = NULL;
+	size_t size = 0, got = 0;
+	for (;;) {
+		if (sk->shut_rd) {
+			drop_ahead(sk);
+			rc = 0;
+			break;
+		}
+		if (got == size) {
+			size_t bigger = size ? size * 2 : READALL_FIRST;
+			uint8_t *p = bigger > size ? realloc(data, bigger) : NULL;
+			if (!p) {
+				rc = -ENOMEM;
+				break;
+			}
+			data = p;
+			size = bigger;
+		}
+		int n = stream_take(c, data + got, size - got, false);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		if (n != -EAGAIN) {
+			rc = n;
+			break;
+		}
+		if ((rc = wait_for_event(c)) < 0 || (rc = alive(c)) < 0)
+			break;
+	}
+	if (rc < 0 && got > 0) {
+		/* The part read is returned; an error of the connection waits
+		 * for the next call. */
+		if (connection_error(rc) || rc == -ENOMEM)
+			sk->stream_err = rc;
+		rc = 0;
+	}
+	unlock_core(c);
+	if (rc < 0) {
+		free(data);
+		return rc;
+	}
+	uint8_t *fit = realloc(data, got ? got : 1);
+	*out = fit ? fit : data;
+	*outlen = got;
+	return 0;
+}
+
+/*
+ * One receive for handle s: a datagram (truncated to cap; its bytes stored
+ * are returned) or stream bytes as fill says. Returns the count or a
+ * negative errno.
+ */
+static ssize_t recv_call(int s, void *buf, size_t cap, struct us_addr *from, enum fill fill)
 {
 	struct call c;
 	int rc = enter(s, &c);
 	if (rc < 0)
 		return rc;
+	ssize_t n;
 	if (!buf && cap > 0)
-		rc = -EFAULT;
-	else
-		rc = recv_in_call(&c, buf, cap, from);
+		n = -EFAULT;
+	else if (c.sk->type == US_SOCK_STREAM)
+		n = recv_stream(&c, buf, cap, fill, from);
+	else if ((n = recv_in_call(&c, buf, cap, from)) > (ssize_t)cap)
+		n = (ssize_t)cap;
 	leave(&c);
-	return rc;
+	return n;
 }
 
-static ssize_t truncated(int full, size_t cap)
+static ssize_t result(ssize_t n)
 {
-	if (full < 0)
-		return fail(full);
-	return (size_t)full < cap ? full : (ssize_t)cap;
+	return n < 0 ? fail((int)n) : n;
 }
 
-/* recv(2) semantics: len 0 still takes (and discards) one datagram. */
+/* Datagram: recv(2) semantics, len 0 still takes (and discards) one
+ * datagram. Stream: len 0 returns 0 at once. */
 ssize_t us_recv(int s, void *buf, size_t len)
 {
-	return truncated(recv_dgram(s, buf, len, NULL), len);
+	return result(recv_call(s, buf, len, NULL, FILL_SOME));
 }
 
 ssize_t us_recvfrom(int s, void *buf, size_t len, struct us_addr *from)
@@ -902,7 +1645,7 @@ ssize_t us_recvfrom(int s, void *buf, size_t len, struct us_addr *from)
 			leave(&c);
 		return fail(rc < 0 ? rc : -EFAULT);
 	}
-	return truncated(recv_dgram(s, buf, len, from), len);
+	return result(recv_call(s, buf, len, from, FILL_SOME));
 }
 
 /* File semantics (Python's read(0)): size 0 reads nothing and returns 0. */
@@ -916,7 +1659,7 @@ ssize_t us_read(int s, void *buf, size_t size)
 		leave(&c);
 		return 0;
 	}
-	return truncated(recv_dgram(s, buf, size, NULL), size);
+	return result(recv_call(s, buf, size, NULL, FILL_ALL));
 }
 
 ssize_t us_readinto(int s, void *buf, size_t buflen, size_t nbytes)
@@ -926,43 +1669,53 @@ ssize_t us_readinto(int s, void *buf, size_t buflen, size_t nbytes)
 	if (rc < 0)
 		return fail(rc);
 	size_t want = nbytes ? nbytes : buflen;
+	ssize_t n = 0;
 	if (!buf && buflen > 0)
-		rc = -EFAULT;
+		n = -EFAULT;
 	else if (nbytes > buflen)
-		rc = -EINVAL; /* Python: "buffer too small for requested bytes" */
-	else if (want > 0)
-		rc = recv_in_call(&c, buf, want, NULL);
+		n = -EINVAL; /* Python: "buffer too small for requested bytes" */
+	else if (want > 0 && c.sk->type == US_SOCK_STREAM)
+		n = recv_stream(&c, buf, want, FILL_ALL, NULL);
+	else if (want > 0 && (n = recv_in_call(&c, buf, want, NULL)) > (ssize_t)want)
+		n = (ssize_t)want;
 	leave(&c);
-	return truncated(rc, want);
+	return result(n);
 }
 
 /* Datagram: one datagram, cut after its first '\n' (or at cap - 1); the rest
- * of that datagram is discarded. cap must hold a byte and the NUL. */
+ * of that datagram is discarded. Stream: byte-exact up to and including the
+ * '\n' (or cap - 1 bytes, or end of stream). cap must hold a byte and the NUL. */
 ssize_t us_readline(int s, char *buf, size_t cap)
 {
 	struct call c;
 	int rc = enter(s, &c);
 	if (rc < 0)
 		return fail(rc);
+	ssize_t n;
 	if (!buf && cap > 0)
-		rc = -EFAULT;
+		n = -EFAULT;
 	else if (cap < 2)
-		rc = -EINVAL;
+		n = -EINVAL;
+	else if (c.sk->type == US_SOCK_STREAM)
+		n = recv_stream(&c, (uint8_t *)buf, cap - 1, FILL_LINE, NULL);
 	else
-		rc = recv_in_call(&c, (uint8_t *)buf, cap - 1, NULL);
+		n = recv_in_call(&c, (uint8_t *)buf, cap - 1, NULL);
+	bool stream = c.sk->type == US_SOCK_STREAM;
 	leave(&c);
-	if (rc < 0)
-		return fail(rc);
-	size_t n = (size_t)rc < cap - 1 ? (size_t)rc : cap - 1;
-	const char *nl = memchr(buf, '\n', n);
+	if (n < 0)
+		return fail((int)n);
+	size_t len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+	const char *nl = stream ? NULL : memchr(buf, '\n', len);
 	if (nl)
-		n = (size_t)(nl - buf) + 1;
-	buf[n] = '\0';
-	return (ssize_t)n;
+		len = (size_t)(nl - buf) + 1;
+	buf[len] = '\0';
+	return (ssize_t)len;
 }
 
 /* Datagram: the next datagram whole (read() without a size has no length
- * to cut at); 0 bytes at end of stream. *buf is malloc'd in both cases. */
+ * to cut at); 0 bytes at end of stream. Stream: everything until end of
+ * stream (a part, when the timeout ends first). *buf is malloc'd in both
+ * cases. */
 int us_readall(int s, uint8_t **buf, size_t *len)
 {
 	struct call c;
@@ -975,12 +1728,18 @@ int us_readall(int s, uint8_t **buf, size_t *len)
 		return fail(rc);
 	}
 	uint8_t *data = NULL;
+	size_t n = 0;
 	if (!buf || !len) {
 		rc = -EFAULT;
+	} else if (c.sk->type == US_SOCK_STREAM) {
+		rc = readall_stream(&c, &data, &n);
 	} else if (!(data = malloc(DGRAM_MAX))) {
 		rc = -ENOMEM;
-	} else {
-		rc = recv_in_call(&c, data, DGRAM_MAX, NULL);
+	} else if ((rc = recv_in_call(&c, data, DGRAM_MAX, NULL)) >= 0) {
+		n = (size_t)rc < DGRAM_MAX ? (size_t)rc : DGRAM_MAX;
+		uint8_t *fit = realloc(data, n ? n : 1);
+		data = fit ? fit : data;
+		rc = 0;
 	}
 	leave(&c);
 	if (rc < 0) {
@@ -991,9 +1750,7 @@ int us_readall(int s, uint8_t **buf, size_t *len)
 			*len = 0;
 		return fail(rc);
 	}
-	size_t n = (size_t)rc < DGRAM_MAX ? (size_t)rc : DGRAM_MAX;
-	uint8_t *fit = realloc(data, n ? n : 1);
-	*buf = fit ? fit : data;
+	*buf = data;
 	*len = n;
 	return 0;
 }
@@ -1054,6 +1811,7 @@ enum opt_kind {
 	OPT_CORE,  /* an option the core keeps: enum us_sock_opt */
 	OPT_TYPE,  /* SO_TYPE: read-only */
 	OPT_ERROR, /* SO_ERROR: read-only, reading clears it */
+	OPT_LINGER, /* SO_LINGER: a struct linger, the core's US_OPT_LINGER */
 };
 
 struct opt_map {
@@ -1065,13 +1823,16 @@ struct opt_map {
 };
 
 /*
- * The options of datagram and raw sockets, as Linux names them. An option
- * of another level or family (IP_TTL on an IPv6 socket), or of TCP
- * (SO_KEEPALIVE, SO_LINGER, TCP_*: they mean nothing without a connection),
- * is -ENOPROTOOPT.
+ * The options, as Linux names them. An option of another level or family
+ * (IP_TTL on an IPv6 socket) is -ENOPROTOOPT; so are the stream ones
+ * (SO_KEEPALIVE, SO_LINGER, TCP_*: they mean nothing without a connection)
+ * on datagram and raw sockets, and SO_BROADCAST on stream sockets.
+ * Deviation: Linux takes SO_BROADCAST on a TCP socket and ignores it;
+ * refusing it says that it does nothing.
  */
 static int map_option(const struct us_sock *sk, int level, int opt, struct opt_map *m)
 {
+	bool stream = sk->type == US_SOCK_STREAM;
 	memset(m, 0, sizeof *m);
 	m->kind = OPT_CORE;
 	m->max = 1;
@@ -1082,8 +1843,23 @@ static int map_option(const struct us_sock *sk, int level, int opt, struct opt_m
 			m->boolean = true;
 			return 0;
 		case US_SO_BROADCAST:
+			if (stream)
+				return -ENOPROTOOPT;
 			m->core = US_OPT_BROADCAST;
 			m->boolean = true;
+			return 0;
+		case US_SO_KEEPALIVE:
+			if (!stream)
+				return -ENOPROTOOPT;
+			m->core = US_OPT_KEEPALIVE;
+			m->boolean = true;
+			return 0;
+		case US_SO_LINGER:
+			if (!stream)
+				return -ENOPROTOOPT;
+			m->kind = OPT_LINGER;
+			m->core = US_OPT_LINGER;
+			m->max = INT_MAX;
 			return 0;
 		case US_SO_RCVBUF:
 			m->core = US_OPT_RCVBUF;
@@ -1098,6 +1874,30 @@ static int map_option(const struct us_sock *sk, int level, int opt, struct opt_m
 			return 0;
 		case US_SO_ERROR:
 			m->kind = OPT_ERROR;
+			return 0;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == US_IPPROTO_TCP && stream) {
+		m->min = 1;
+		switch (opt) {
+		case US_TCP_NODELAY:
+			m->core = US_OPT_NODELAY;
+			m->min = 0;
+			m->boolean = true;
+			return 0;
+		case US_TCP_KEEPIDLE:
+			m->core = US_OPT_KEEPIDLE;
+			m->max = KEEP_TIME_MAX;
+			return 0;
+		case US_TCP_KEEPINTVL:
+			m->core = US_OPT_KEEPINTVL;
+			m->max = KEEP_TIME_MAX;
+			return 0;
+		case US_TCP_KEEPCNT:
+			m->core = US_OPT_KEEPCNT;
+			m->max = KEEP_COUNT_MAX;
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -1143,12 +1943,48 @@ static int map_option(const struct us_sock *sk, int level, int opt, struct opt_m
 
 static int core_setopt(struct us_sock *sk, enum us_sock_opt opt, int v)
 {
-	return sk->udp ? us_udp_setopt(sk->udp, opt, v) : us_raw_setopt(sk->raw, opt, v);
+	if (sk->tcp)
+		return us_tcp_setopt(sk->tcp, opt, v);
+	if (sk->udp)
+		return us_udp_setopt(sk->udp, opt, v);
+	if (sk->raw)
+		return us_raw_setopt(sk->raw, opt, v);
+	return -ENOTCONN;
 }
 
 static int core_getopt(const struct us_sock *sk, enum us_sock_opt opt, int *v)
 {
-	return sk->udp ? us_udp_getopt(sk->udp, opt, v) : us_raw_getopt(sk->raw, opt, v);
+	if (sk->tcp)
+		return us_tcp_getopt(sk->tcp, opt, v);
+	if (sk->udp)
+		return us_udp_getopt(sk->udp, opt, v);
+	if (sk->raw)
+		return us_raw_getopt(sk->raw, opt, v);
+	return -ENOTCONN;
+}
+
+/* Core lock held: SO_ERROR, the pending error as a positive errno (0: none),
+ * cleared. Datagram: an ICMP port unreachable (ECONNREFUSED, RFC 1122
+ * §4.1.3.3). Stream: an error a read kept, else the core's (a failed
+ * non-blocking connect, a reset, a timeout). */
+static int take_so_error(struct us_sock *sk)
+{
+	int e = 0;
+	if (sk->type == US_SOCK_STREAM) {
+		if (sk->stream_err) {
+			e = sk->stream_err;
+			sk->stream_err = 0;
+		} else if (sk->tcp) {
+			e = us_tcp_take_error(sk->tcp);
+		}
+		return e < 0 ? -e : e;
+	}
+	if ((sk->udp ? us_udp_events(sk->udp) : us_raw_events(sk->raw)) & US_EV_ERROR) {
+		uint8_t byte;
+		e = core_recv(sk, &byte, 0, NULL);
+		e = e < 0 && e != -EAGAIN ? -e : 0;
+	}
+	return e;
 }
 
 int us_setsockopt(int s, int level, int opt, const void *value, size_t len)
@@ -1161,12 +1997,31 @@ int us_setsockopt(int s, int level, int opt, const void *value, size_t len)
 	int v = 0;
 	if ((rc = map_option(c.sk, level, opt, &m)) < 0)
 		goto out;
-	if (m.kind != OPT_CORE) {
+	if (m.kind != OPT_CORE && m.kind != OPT_LINGER) {
 		rc = -ENOPROTOOPT; /* read-only, as Linux says */
 		goto out;
 	}
 	if (!value) {
 		rc = -EFAULT;
+		goto out;
+	}
+	if (m.kind == OPT_LINGER) {
+		/* {0, any}: off (the core's -1); {1, n}: n seconds, 0 aborts. */
+		struct linger l;
+		if (len != sizeof l) {
+			rc = -EINVAL;
+			goto out;
+		}
+		memcpy(&l, value, sizeof l);
+		if (l.l_onoff && l.l_linger < 0) {
+			rc = -EINVAL;
+			goto out;
+		}
+		v = l.l_onoff ? l.l_linger : -1;
+		if ((rc = lock_core(&c)) == 0) {
+			rc = core_setopt(c.sk, m.core, v);
+			unlock_core(&c);
+		}
 		goto out;
 	}
 	if (len != sizeof(int)) {
@@ -1210,7 +2065,7 @@ int us_getsockopt(int s, int level, int opt, void *value, size_t *len)
 		rc = -EFAULT;
 		goto out;
 	}
-	if (*len < sizeof(int)) {
+	if (*len < (m.kind == OPT_LINGER ? sizeof(struct linger) : sizeof(int))) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1221,22 +2076,22 @@ int us_getsockopt(int s, int level, int opt, void *value, size_t *len)
 		v = c.sk->type;
 		break;
 	case OPT_ERROR:
-		/* The pending error (ICMP port unreachable: ECONNREFUSED, RFC
-		 * 1122 §4.1.3.3); reading it clears it, as it is reported once. */
-		if ((c.sk->udp ? us_udp_events(c.sk->udp) : us_raw_events(c.sk->raw)) & US_EV_ERROR) {
-			uint8_t byte;
-			int e = core_recv(c.sk, &byte, 0, NULL);
-			v = e < 0 && e != -EAGAIN ? -e : 0;
-		}
+		/* Reading it clears it, as it is reported once. */
+		v = take_so_error(c.sk);
 		break;
 	case OPT_CORE:
+	case OPT_LINGER:
 		rc = core_getopt(c.sk, m.core, &v);
 		if (rc == 0 && m.hops && v == 0)
 			v = DEFAULT_HOPS;
 		break;
 	}
 	unlock_core(&c);
-	if (rc == 0) {
+	if (rc == 0 && m.kind == OPT_LINGER) {
+		struct linger l = { .l_onoff = v >= 0, .l_linger = v > 0 ? v : 0 };
+		memcpy(value, &l, sizeof l);
+		*len = sizeof l;
+	} else if (rc == 0) {
 		memcpy(value, &v, sizeof v);
 		*len = sizeof v;
 	}
@@ -1267,8 +2122,22 @@ static short sock_revents(const struct us_sock *sk, short events)
 		return US_POLLNVAL;
 	if (sk->down)
 		return US_POLLERR | US_POLLHUP;
-	int ev = sk->udp ? us_udp_events(sk->udp) : us_raw_events(sk->raw);
 	short r = 0;
+	if (sk->type == US_SOCK_STREAM) {
+		/* READABLE: data, end of stream, an error, or a connection to
+		 * accept; also what readline read ahead and an error a read kept. */
+		int ev = sk->tcp ? us_tcp_events(sk->tcp) : US_EV_ERROR | US_EV_HUP;
+		if ((ev & US_EV_READABLE) || sk->ahead_len || sk->stream_err || sk->shut_rd)
+			r |= US_POLLIN;
+		if (ev & US_EV_WRITABLE)
+			r |= US_POLLOUT;
+		if ((ev & US_EV_ERROR) || sk->stream_err)
+			r |= US_POLLERR;
+		if (ev & US_EV_HUP)
+			r |= US_POLLHUP;
+		return (short)(r & (events | US_POLLERR | US_POLLHUP));
+	}
+	int ev = sk->udp ? us_udp_events(sk->udp) : us_raw_events(sk->raw);
 	if ((ev & US_EV_READABLE) || sk->shut_rd)
 		r |= US_POLLIN;
 	if (ev & US_EV_WRITABLE)
@@ -1404,18 +2273,25 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms)
 
 /* ---- us_makefile --------------------------------------------------------- */
 
-/* A stdio stream over a socket (fopencookie). "rb": fully buffered through a
- * buffer that holds the largest datagram, so that no datagram is cut; the
- * datagrams' bytes follow each other in the stream. "wb": unbuffered, so
- * that each fwrite() (fputs(), fprintf()) sends one datagram. */
+/* A stdio stream over a socket (fopencookie). Datagram sockets: "rb" is
+ * fully buffered through a buffer that holds the largest datagram, so that
+ * no datagram is cut; the datagrams' bytes follow each other in the stream.
+ * "wb" is unbuffered, so that each fwrite() (fputs(), fprintf()) sends one
+ * datagram. Stream sockets: both are fully buffered with stdio's usual
+ * BUFSIZ buffer; "rb" fills it with what has arrived (us_recv: a line
+ * protocol does not wait for a whole buffer), "wb" sends it whole (us_write)
+ * when full and on fflush()/fclose(). */
 struct file_cookie {
 	int sock;
-	char *rbuf; /* "rb": the stream's buffer, DGRAM_MAX bytes */
+	bool stream;
+	char *rbuf; /* datagram "rb": the stream's buffer, DGRAM_MAX bytes */
 };
 
 static ssize_t cookie_read(void *ctx, char *buf, size_t size)
 {
 	struct file_cookie *fc = ctx;
+	if (fc->stream)
+		return us_recv(fc->sock, buf, size);
 	return us_read(fc->sock, buf, size);
 }
 
@@ -1444,6 +2320,7 @@ FILE *us_makefile(int s, const char *mode)
 		errno = -rc;
 		return NULL;
 	}
+	bool stream = c.sk->type == US_SOCK_STREAM;
 	leave(&c);
 	bool reading;
 	if (!mode) {
@@ -1459,12 +2336,13 @@ FILE *us_makefile(int s, const char *mode)
 		return NULL;
 	}
 	struct file_cookie *fc = calloc(1, sizeof *fc);
-	if (!fc || (reading && !(fc->rbuf = malloc(DGRAM_MAX)))) {
+	if (!fc || (reading && !stream && !(fc->rbuf = malloc(DGRAM_MAX)))) {
 		free(fc);
 		errno = ENOMEM;
 		return NULL;
 	}
 	fc->sock = s;
+	fc->stream = stream;
 	cookie_io_functions_t io = {
 		.read = reading ? cookie_read : NULL,
 		.write = reading ? NULL : cookie_write,
@@ -1476,7 +2354,9 @@ FILE *us_makefile(int s, const char *mode)
 		free(fc);
 		return NULL;
 	}
-	if (reading)
+	if (stream)
+		setvbuf(f, NULL, _IOFBF, BUFSIZ);
+	else if (reading)
 		setvbuf(f, fc->rbuf, _IOFBF, DGRAM_MAX);
 	else
 		setvbuf(f, NULL, _IONBF, 0);

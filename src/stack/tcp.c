@@ -1293,7 +1293,10 @@ static void to_addr(const struct us_tcp *t, const struct us_ip6 *a, uint16_t por
 	out->port = port;
 	struct us_addr m = { .family = US_AF_INET6, .ip6 = *a };
 	uint32_t v4;
-	if (t->family == US_AF_INET && us_sock_addr_v4(&m, &v4)) {
+	if (t->family == US_AF_INET) {
+		/* Mapped, or all zero (a listener's unknown peer). */
+		if (!us_sock_addr_v4(&m, &v4))
+			v4 = us_get_be32(a->b + 12);
 		out->family = US_AF_INET;
 		out->ip4 = v4;
 		return;

@@ -1022,9 +1022,9 @@ START_TEST(socket_refuses_unknown_families_types_and_protocols)
 	net_start(&n);
 	EXPECT_ERR(us_socket(n.a, 99, US_SOCK_DGRAM, 0), EAFNOSUPPORT);
 	EXPECT_ERR(us_socket(n.a, US_AF_UNSPEC, US_SOCK_DGRAM, 0), EAFNOSUPPORT);
-	/* TCP is not there yet. */
-	EXPECT_ERR(us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0), EPROTONOSUPPORT);
-	EXPECT_ERR(us_socket(n.a, US_AF_INET6, US_SOCK_STREAM, US_IPPROTO_TCP), EPROTONOSUPPORT);
+	/* A stream of another protocol (TCP itself: test_socket_tcp.c). */
+	EXPECT_ERR(us_socket(n.a, US_AF_INET, US_SOCK_STREAM, US_IPPROTO_UDP), EPROTONOSUPPORT);
+	EXPECT_ERR(us_socket(n.a, US_AF_INET6, US_SOCK_STREAM, US_IPPROTO_ICMPV6), EPROTONOSUPPORT);
 	/* A type/protocol mismatch. */
 	EXPECT_ERR(us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, US_IPPROTO_TCP), EPROTONOSUPPORT);
 	EXPECT_ERR(us_socket(n.a, US_AF_INET, US_SOCK_RAW, 0), EPROTONOSUPPORT);
