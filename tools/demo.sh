@@ -5,8 +5,12 @@
 # device inside a network namespace of its own (so nothing on the host
 # changes), checks it with the kernel's own tools (arping, ping and ping -6,
 # the neighbour table), then serves until Ctrl-C and removes everything it
-# made. (ustack-ping, which pings from the stack, needs a TAP device of its
-# own: see docs/network.md, "Tools".)
+# made. The check covers ARP, ping and ping -6, UDP echo, and TCP: the
+# built-in web page over IPv4 and IPv6 (curl), the LISTEN sockets on
+# /status, TCP echo (ncat, socat), the first chargen line and the discard
+# service's SHA-256 of what it was sent. (ustack-ping and ustack-fetch, which
+# start a stack of their own, need a TAP device of their own: see
+# docs/network.md, "Tools", and README.md.)
 #
 #   tools/demo.sh [--check] [--netns NAME] [--no-build] [--build-dir DIR]
 #
@@ -29,7 +33,7 @@ while (($#)); do
 	--netns) netns=${2:?--netns needs a name}; shift ;;
 	--no-build) build=0 ;;
 	--build-dir) builddir=${2:?--build-dir needs a directory}; shift ;;
-	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -143,6 +147,76 @@ for dst in 198.51.100.2 '[2001:db8:1::2]'; do
 done
 
 echo
+echo "== TCP: the web page (port 80) over IPv4 and IPv6, from the kernel's curl"
+for url in http://198.51.100.2/ 'http://[2001:db8:1::2]/'; do
+	got=$(ns timeout 15 curl -sS --max-time 10 "$url" 2>&1 || true)
+	if grep -q "Hello from ustack" <<<"$got"; then
+		echo "PASS: curl $url gets the built-in page"
+	else
+		echo "FAIL: curl $url (got: ${got:0:200})"; ok=0
+	fi
+done
+
+echo
+echo "== TCP: /status lists the stack's LISTEN sockets"
+status=$(ns timeout 15 curl -sS --max-time 10 http://198.51.100.2/status 2>&1 || true)
+echo "$status"
+listen_ok=1
+for port in 7 9 19 80; do
+	for local in "0.0.0.0:$port" "\\[::\\]:$port"; do
+		grep -Eq "^tcp 1 LISTEN $local .* snd_queued=[0-9]+ rcv_queued=[0-9]+\$" <<<"$status" || listen_ok=0
+	done
+done
+grep -Eq '^total [0-9]+$' <<<"$status" || listen_ok=0
+if ((listen_ok)); then
+	echo "PASS: /status shows LISTEN on ports 7, 9, 19 and 80 for IPv4 and IPv6, and a total"
+else
+	echo "FAIL: /status does not list every LISTEN socket (or has no total line)"; ok=0
+fi
+
+echo
+echo "== TCP echo (port 7), from the kernel's ncat (IPv4) and socat (IPv6)"
+got=$(echo "hello ustack tcp" | ns timeout 10 ncat 198.51.100.2 7 2>&1 || true)
+if [[ $got == "hello ustack tcp" ]]; then
+	echo "PASS: ustack echoes over TCP on 198.51.100.2:7"
+else
+	echo "FAIL: no TCP echo from 198.51.100.2:7 (got: $got)"; ok=0
+fi
+got=$(echo "hello ustack tcp6" | ns timeout 10 socat -T 5 - 'TCP6:[2001:db8:1::2]:7' 2>&1 || true)
+if [[ $got == "hello ustack tcp6" ]]; then
+	echo "PASS: ustack echoes over TCP on [2001:db8:1::2]:7"
+else
+	echo "FAIL: no TCP echo from [2001:db8:1::2]:7 (got: $got)"; ok=0
+fi
+
+echo
+echo "== TCP chargen (port 19): the first line of RFC 864's pattern"
+expected=$(awk 'BEGIN { for (i = 32; i < 104; i++) printf "%c", i }')
+got=$(ns timeout 10 ncat --recv-only 198.51.100.2 19 2>/dev/null | head -n 1 | tr -d '\r' || true)
+if [[ $got == "$expected" ]]; then
+	echo "PASS: chargen's first line is the 72 characters from ' ' to 'g'"
+else
+	echo "FAIL: chargen's first line is not RFC 864's (got: $got)"; ok=0
+fi
+
+echo
+echo "== TCP discard (port 9): the stack prints the SHA-256 of what it was sent"
+head -c 200000 /dev/urandom >"$workdir/discard.bin"
+want=$(sha256sum "$workdir/discard.bin" | cut -d' ' -f1)
+ns timeout 10 ncat --send-only 198.51.100.2 9 <"$workdir/discard.bin" || true
+line=
+for _ in $(seq 50); do
+	line=$(grep -E "^discard: 198\.51\.100\.1:[0-9]+ 200000 bytes sha256 $want\$" "$workdir/stack.log" || true)
+	[[ -n $line ]] && break
+	sleep 0.1
+done
+if [[ -n $line ]]; then
+	echo "PASS: $line"
+else
+	echo "FAIL: no discard line with 200000 bytes and sha256 $want in the stack's log"; ok=0
+fi
+
+echo
 echo "== The kernel's neighbour table: it learned ustack ($stack_mac) through ARP and NDP"
 neigh=$(ns ip neigh show dev tap0)
 echo "$neigh"
@@ -181,6 +255,9 @@ ustack is serving on tap0 in namespace $netns. Try:
   ip netns exec $netns arping -I tap0 198.51.100.2
   ip netns exec $netns ip neigh
   echo hi | ip netns exec $netns socat - UDP4:198.51.100.2:7   (UDP echo; UDP6:[2001:db8:1::2]:7 too)
+  ip netns exec $netns curl http://198.51.100.2/             (HTTP; also http://[2001:db8:1::2]/)
+  ip netns exec $netns curl http://198.51.100.2/status       (every TCP socket of the stack)
+  ip netns exec $netns ncat 198.51.100.2 7                   (TCP echo; 9 discard, 19 chargen)
 Press Ctrl-C to stop; the namespace and the device are removed.
 
 The stack's log from here on:

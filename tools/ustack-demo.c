@@ -5,6 +5,7 @@
  *   ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]
  *               [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]
  *               [--log LEVEL] [--duration SECONDS] [--no-udp-echo]
+ *               [--no-tcp] [--http-root DIR] [--http-port N]
  *               [--dns ADDR] [--host NAME=ADDR]...
  *
  * It attaches to the TAP device NAME (made beforehand with
@@ -21,10 +22,17 @@
  * own with blocking us_recvfrom()/us_sendto(). Stopping the runtime wakes
  * the blocked calls with ENETDOWN; the threads then end and are joined.
  *
+ * Unless --no-tcp is given it serves over TCP, IPv4 and IPv6: echo (RFC
+ * 862, port 7), discard (RFC 863, port 9; it prints the byte count and
+ * SHA-256 of what each connection sent), chargen (RFC 864, port 19) and
+ * HTTP/1.1 (port 80 or --http-port; files from --http-root DIR, or a
+ * built-in page, and the stack's TCP table at /status and /status.html).
+ * tools/demo_tcp.c and tools/http_server.c hold them.
+ *
  * tools/demo.sh runs it inside a network namespace of its own; the TAP
  * tests in tests/tap/ run it against the kernel's ping and UDP sockets.
  *
- * Read tools/cli.h and include/ustack/ustack.h first.
+ * Read tools/cli.h and include/ustack/ustack.h first, then tools/demo_tcp.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,21 +42,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <ustack/ustack.h>
 
 #include "cli.h"
+#include "demo_tcp.h"
 
 static const char usage[] =
 	"usage: ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]\n"
 	"                   [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]\n"
 	"                   [--log quiet|info|drop|debug] [--duration SECONDS]\n"
-	"                   [--no-udp-echo] [--dns ADDR] [--host NAME=ADDR]...\n"
+	"                   [--no-udp-echo] [--no-tcp] [--http-root DIR] [--http-port N]\n"
+	"                   [--dns ADDR] [--host NAME=ADDR]...\n"
 	"\n"
 	"Brings ustack up on a TAP device (created when missing) and serves until\n"
-	"SIGINT/SIGTERM or the duration ends, with a UDP echo server (RFC 862) on\n"
-	"port 7, IPv4 and IPv6, unless --no-udp-echo. --dns and --host configure\n"
+	"SIGINT/SIGTERM or the duration ends, over IPv4 and IPv6: UDP echo (RFC 862)\n"
+	"on port 7 unless --no-udp-echo; unless --no-tcp, TCP echo (7), discard (9,\n"
+	"RFC 863: prints each connection's byte count and SHA-256), chargen (19,\n"
+	"RFC 864) and HTTP/1.1 on --http-port (default 80): GET and HEAD, files\n"
+	"from --http-root DIR (else a built-in page at /), the stack's TCP table at\n"
+	"/status (text) and /status.html. --dns and --host configure\n"
 	"the stack's resolver (name server, hosts table). Defaults: --tap tap0\n"
 	"--ip4 198.51.100.2/24 --ip6 2001:db8:1::2/64 (kernel side: 198.51.100.1,\n"
 	"2001:db8:1::1), no gateway, MAC random and locally administered, MTU the\n"
@@ -261,13 +276,18 @@ int main(int argc, char **argv)
 		US_CLI_NAME_OPTIONS,
 		{ "duration", required_argument, 0, 'd' },
 		{ "no-udp-echo", no_argument, 0, 'E' },
+		{ "no-tcp", no_argument, 0, 'T' },
+		{ "http-root", required_argument, 0, 'R' },
+		{ "http-port", required_argument, 0, 'P' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	static struct us_cli_link l; /* large (the hosts table); cfg.hosts points into it */
 	us_cli_link_defaults(&l, US_CLI_LOG_INFO);
 	double duration = -1;
-	bool udp_echo = true;
+	bool udp_echo = true, tcp = true;
+	const char *http_root = NULL;
+	long http_port = 80;
 
 	opterr = 0;
 	int c;
@@ -280,6 +300,16 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			udp_echo = false;
+			break;
+		case 'T':
+			tcp = false;
+			break;
+		case 'R':
+			http_root = optarg;
+			break;
+		case 'P':
+			if (us_cli_long(optarg, 1, 65535, &http_port))
+				err = "HTTP port must be 1..65535";
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -299,6 +329,9 @@ int main(int argc, char **argv)
 	const char *err = us_cli_link_check(&l);
 	if (err)
 		die_usage(err, NULL);
+	struct stat root_st;
+	if (http_root && (stat(http_root, &root_st) < 0 || !S_ISDIR(root_st.st_mode)))
+		die_usage("--http-root is not a directory", http_root);
 	us_cli_link_trace(&l);
 
 	/* Block the stop signals in every thread; this one waits for them. */
@@ -327,6 +360,24 @@ int main(int argc, char **argv)
 		printf("udp echo (RFC 862) on port %d:%s%s\n", ECHO_PORT, ok4 ? " IPv4" : "",
 		       ok6 ? " IPv6" : "");
 		fflush(stdout);
+	}
+	struct us_demo_tcp *tcp_services = NULL;
+	if (tcp) {
+		struct us_demo_tcp_config tc = {
+			.rt = rt,
+			.ipv4 = l.has_ipv4,
+			.ipv6 = true, /* the link-local and SLAAC addresses at least */
+			.http_port = (uint16_t)http_port,
+			.http_root = http_root,
+		};
+		tcp_services = us_demo_tcp_start(&tc);
+		if (!tcp_services && http_root) {
+			/* A wrong --http-root is a usage error: stop now. */
+			us_runtime_stop(rt);
+			echo_finish(&echo4);
+			echo_finish(&echo6);
+			return 1;
+		}
 	}
 
 	/* Wait for a stop signal, looking at the addresses ten times a second
@@ -359,6 +410,7 @@ int main(int argc, char **argv)
 	us_runtime_stop(rt);
 	echo_finish(&echo4);
 	echo_finish(&echo6);
+	us_demo_tcp_finish(tcp_services);
 	printf("ustack stopped\n");
 	return 0;
 }
