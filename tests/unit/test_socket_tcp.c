@@ -1143,6 +1143,72 @@ END_TEST
 
 /* ---- Errors, options, files, poll ------------------------------------------------- */
 
+/* us_runtime_with_core(): is a connection from port `port` in TIME_WAIT? */
+struct time_wait_probe {
+	uint16_t port;
+	bool found;
+};
+
+static void find_time_wait(struct us_stack *s, us_time_t now, void *arg)
+{
+	(void)now;
+	struct time_wait_probe *p = arg;
+	struct us_tcp_info info[16];
+	size_t n = us_stack_tcp_table(s, info, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (info[i].state == US_TCP_TIME_WAIT && info[i].local.port == p->port)
+			p->found = true;
+}
+
+/* The server closes first, so its end of the connection sits in TIME_WAIT
+ * holding port 80: a new listener binds there only with SO_REUSEADDR (as
+ * on Linux), and then serves a new connection. */
+START_TEST(so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wait)
+{
+	struct net n;
+	net_start(&n);
+	struct conn c;
+	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
+	ck_assert_int_eq(us_close(c.l), 0);
+	ck_assert_int_eq(us_close(c.b), 0); /* active close: FIN from B */
+	wait_state(c.a, US_TCP_CLOSE_WAIT);
+	ck_assert_int_eq(us_close(c.a), 0); /* A's FIN: B's end goes to TIME_WAIT */
+
+	/* Wait (bounded) for B's orphan to reach TIME_WAIT in its stack. */
+	bool in_time_wait = false;
+	for (int i = 0; i < 20000 && !in_time_wait; i++) {
+		struct time_wait_probe tw = { .port = 80 };
+		us_runtime_with_core(n.b, find_time_wait, &tw);
+		in_time_wait = tw.found;
+		if (!in_time_wait)
+			sleep_ms(1);
+	}
+	ck_assert_msg(in_time_wait, "port 80 was never held by B's TIME_WAIT");
+
+	int l2 = us_socket(n.b, US_AF_INET, US_SOCK_STREAM, 0);
+	ck_assert_int_ge(l2, 0);
+	struct us_addr p80 = addr4(0, 80);
+	EXPECT_ERR(us_bind(l2, &p80), EADDRINUSE);
+	us_close(l2);
+	l2 = us_socket(n.b, US_AF_INET, US_SOCK_STREAM, 0);
+	ck_assert_int_eq(us_setsockopt_int(l2, US_SOL_SOCKET, US_SO_REUSEADDR, 1), 0);
+	ck_assert_int_eq(us_bind(l2, &p80), 0);
+	ck_assert_int_eq(us_listen(l2, 4), 0);
+
+	int a2 = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
+	struct us_addr to = addr4(B_IP4, 80);
+	ck_assert_int_eq(us_connect(a2, &to), 0);
+	int b2 = us_accept(l2, NULL);
+	ck_assert_int_ge(b2, 0);
+	ck_assert_int_eq(us_send(a2, "again", 5), 5);
+	expect_bytes(b2, "again");
+	us_close(a2);
+	us_close(b2);
+	us_close(l2);
+	net_stop(&n);
+}
+END_TEST
+
 START_TEST(calls_in_the_wrong_state_get_clear_errnos)
 {
 	struct net n;
@@ -1439,6 +1505,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, closing_with_unread_data_resets_the_connection);
 	tcase_add_test(tc, so_linger_close_waits_for_the_ack_at_most_the_linger_time);
 	tcase_add_test(tc, getsocketsta_follows_a_connection_through_its_life);
+	tcase_add_test(tc, so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wait);
 	tcase_add_test(tc, calls_in_the_wrong_state_get_clear_errnos);
 	tcase_add_test(tc, stream_options_are_set_and_read_back);
 	tcase_add_test(tc, options_reach_the_connection);
