@@ -4,12 +4,9 @@
  * it (src/api/runtime.c: default runtime, waking blocked calls, the resolver
  * configuration).
  *
- * Two runtimes, A (198.51.100.1, 2001:db8::1) and B (.2, ::2), are joined by
- * the in-memory link and run on one virtual clock that only the test moves
- * (advance()). Nothing waits on real time for protocol timing; real time is
- * only spent, bounded, letting threads run (wait_blocked()). A call under
- * test that must block is started in a thread, and the clock is moved only
- * once us_socket_waiters() says the call waits.
+ * Two runtimes on one virtual clock, joined by the in-memory link
+ * (testnet.h). A call under test that must block is started in a thread,
+ * and the clock is moved only once us_socket_waiters() says the call waits.
  */
 #include "harness.h"
 
@@ -30,89 +27,7 @@
 #include <ustack/ustack.h>
 
 #include "socket_impl.h"
-
-/* ---- Two runtimes on one virtual clock ------------------------------------ */
-
-static _Atomic us_time_t virtual_now;
-
-static us_time_t virtual_clock(void *ctx)
-{
-	(void)ctx;
-	return atomic_load(&virtual_now);
-}
-
-#define A_IP4 0xc6336401u /* 198.51.100.1 */
-#define B_IP4 0xc6336402u /* 198.51.100.2 */
-#define T0 US_SEC(100)
-
-struct net {
-	struct us_runtime *a, *b;
-};
-
-static struct us_ip6 ip6_of(uint8_t last)
-{
-	struct us_ip6 a = { { 0x20, 0x01, 0x0d, 0xb8 } };
-	a.b[15] = last;
-	return a;
-}
-
-static struct us_runtime *start_one(struct us_driver d, uint8_t last)
-{
-	struct us_runtime_config cfg = {
-		.driver = d,
-		.mac = { 0x02, 0, 0, 0, 0, last },
-		.ipv4 = 0xc6336400u | last,
-		.ipv4_prefix = 24,
-		.has_ipv6 = true,
-		.ipv6 = ip6_of(last),
-		.ipv6_prefix = 64,
-		.clock = { .now = virtual_clock, .is_virtual = true },
-		.stack = { .seed = last, .no_dad = true, .no_router_solicit = true },
-		.fixed_seed = true,
-	};
-	cfg.stack.secret[0] = last;
-	int err = 0;
-	struct us_runtime *rt = us_runtime_start(&cfg, &err);
-	ck_assert_msg(rt != NULL, "runtime did not start: %d", err);
-	return rt;
-}
-
-static void net_start(struct net *n)
-{
-	atomic_store(&virtual_now, T0);
-	struct us_driver da, db;
-	ck_assert_int_eq(us_memlink_pair(&da, &db, NULL), 0);
-	n->a = start_one(da, 1);
-	n->b = start_one(db, 2);
-}
-
-static void net_stop(struct net *n)
-{
-	us_runtime_stop(n->a);
-	us_runtime_stop(n->b);
-}
-
-/* Moves the shared virtual clock and tells both stack threads. */
-static void advance(const struct net *n, us_time_t d)
-{
-	atomic_fetch_add(&virtual_now, d);
-	if (n->a)
-		us_runtime_wake(n->a);
-	if (n->b)
-		us_runtime_wake(n->b);
-}
-
-static struct us_addr addr4(uint32_t ip, uint16_t port)
-{
-	struct us_addr a = { .family = US_AF_INET, .port = port, .ip4 = ip };
-	return a;
-}
-
-static struct us_addr addr6(uint8_t last, uint16_t port)
-{
-	struct us_addr a = { .family = US_AF_INET6, .port = port, .ip6 = ip6_of(last) };
-	return a;
-}
+#include "testnet.h"
 
 /* A UDP socket bound to the wildcard address and port. */
 static int udp_bound(struct us_runtime *rt, int af, uint16_t port)
@@ -123,33 +38,6 @@ static int udp_bound(struct us_runtime *rt, int af, uint16_t port)
 	ck_assert_int_eq(us_bind(s, &any), 0);
 	return s;
 }
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
-}
-
-/* Waits (bounded: 20 s of real time) until n calls are blocked on s. */
-static void wait_blocked(int s, unsigned n)
-{
-	for (int i = 0; i < 20000; i++) {
-		if (us_socket_waiters(s) >= n)
-			return;
-		sleep_ms(1);
-	}
-	ck_abort_msg("no call blocked on socket %d", s);
-}
-
-/* Fails the test unless call returned -1 with errno want. */
-#define EXPECT_ERR(call, want)                                                                   \
-	do {                                                                                     \
-		errno = 0;                                                                       \
-		long rc_ = (long)(call);                                                         \
-		int e_ = errno;                                                                  \
-		ck_assert_msg(rc_ == -1 && e_ == (want), "%s: returned %ld, errno %d (%s); want -1, %s", \
-			      #call, rc_, e_, strerror(e_), strerror(want));                     \
-	} while (0)
 
 /* The same for calls that return a pointer. */
 #define EXPECT_NULL_ERR(call, want)                                                              \
@@ -169,7 +57,7 @@ struct job {
 	enum op op;
 	int sock;
 	int timeout_ms; /* OP_POLL */
-	const struct net *net;
+	const struct us_test_net *net;
 	pthread_t thread;
 	/* Results. */
 	long rc;
@@ -184,7 +72,7 @@ struct job {
 static void *run_job(void *arg)
 {
 	struct job *j = arg;
-	j->started = atomic_load(&virtual_now);
+	j->started = us_test_now();
 	errno = 0;
 	switch (j->op) {
 	case OP_RECV:
@@ -207,7 +95,7 @@ static void *run_job(void *arg)
 	}
 	}
 	j->err = errno;
-	j->ended = atomic_load(&virtual_now);
+	j->ended = us_test_now();
 	atomic_store(&j->done, true);
 	return NULL;
 }
@@ -224,7 +112,7 @@ static void job_start(struct job *j, enum op op, int sock)
 static void job_join(struct job *j)
 {
 	for (int i = 0; i < 20000 && !atomic_load(&j->done); i++)
-		sleep_ms(1);
+		us_test_sleep_ms(1);
 	ck_assert_msg(atomic_load(&j->done), "the blocked call never returned");
 	pthread_join(j->thread, NULL);
 }
@@ -233,12 +121,12 @@ static void job_join(struct job *j)
 
 START_TEST(udp_datagrams_cross_between_two_runtimes_over_ipv4)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 5000);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 
-	struct us_addr to = addr4(B_IP4, 7);
+	struct us_addr to = us_test_addr4(B_IP4, 7);
 	ck_assert_int_eq(us_sendto(sa, "ping", 4, &to), 4);
 	char buf[64];
 	struct us_addr from;
@@ -257,14 +145,14 @@ START_TEST(udp_datagrams_cross_between_two_runtimes_over_ipv4)
 
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(udp_datagrams_cross_between_two_runtimes_over_ipv6)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET6, 0);
 	int sb = udp_bound(n.b, US_AF_INET6, 7);
 	struct us_addr local;
@@ -272,14 +160,14 @@ START_TEST(udp_datagrams_cross_between_two_runtimes_over_ipv6)
 	/* Port 0 picked an ephemeral port (RFC 6056 §2.1's range). */
 	ck_assert_int_ge(local.port, 49152);
 
-	struct us_addr to = addr6(2, 7);
+	struct us_addr to = us_test_addr6(2, 7);
 	ck_assert_int_eq(us_sendto(sa, "ping6", 5, &to), 5);
 	char buf[64];
 	struct us_addr from;
 	ck_assert_int_eq(us_recvfrom(sb, buf, sizeof buf, &from), 5);
 	ck_assert_mem_eq(buf, "ping6", 5);
 	ck_assert_int_eq(from.family, US_AF_INET6);
-	struct us_ip6 a_ip = ip6_of(1);
+	struct us_ip6 a_ip = us_test_ip6(1);
 	ck_assert_mem_eq(from.ip6.b, a_ip.b, 16);
 	ck_assert_uint_eq(from.port, local.port);
 
@@ -290,18 +178,18 @@ START_TEST(udp_datagrams_cross_between_two_runtimes_over_ipv6)
 
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_connected_socket_sends_to_its_peer_and_names_both_ends)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET, 9000);
 	int sa = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, US_IPPROTO_UDP);
 	ck_assert_int_ge(sa, 0);
-	struct us_addr peer = addr4(B_IP4, 9000), got;
+	struct us_addr peer = us_test_addr4(B_IP4, 9000), got;
 	EXPECT_ERR(us_getpeername(sa, &got), ENOTCONN);
 	ck_assert_int_eq(us_connect(sa, &peer), 0);
 	ck_assert_int_eq(us_getpeername(sa, &got), 0);
@@ -336,21 +224,21 @@ START_TEST(a_connected_socket_sends_to_its_peer_and_names_both_ends)
 	EXPECT_ERR(us_send(sa, "x", 1), EDESTADDRREQ);
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_60000_byte_datagram_crosses_fragmented_and_oversize_ones_are_emsgsize)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	static uint8_t big[65600], got[65600];
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)(i * 7 + i / 251);
 	for (int af = US_AF_INET; af <= US_AF_INET6; af += US_AF_INET6 - US_AF_INET) {
 		int sa = udp_bound(n.a, af, 0);
 		int sb = udp_bound(n.b, af, 4000);
-		struct us_addr to = af == US_AF_INET ? addr4(B_IP4, 4000) : addr6(2, 4000);
+		struct us_addr to = af == US_AF_INET ? us_test_addr4(B_IP4, 4000) : us_test_addr6(2, 4000);
 		/* A small one first: the fragments of the first datagram to a
 		 * neighbour not yet resolved would overflow the queue that waits
 		 * for its address (8 frames; they are dropped and counted). */
@@ -375,7 +263,7 @@ START_TEST(a_60000_byte_datagram_crosses_fragmented_and_oversize_ones_are_emsgsi
 		us_close(sa);
 		us_close(sb);
 	}
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -383,34 +271,34 @@ END_TEST
 
 START_TEST(a_100_ms_timeout_fires_when_the_virtual_clock_passes_it)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	ck_assert_int_eq(us_settimeout(sb, 0.1), 0);
 	struct job j = { .net = &n };
 	job_start(&j, OP_RECV, sb);
-	wait_blocked(sb, 1);
+	us_test_wait_blocked(sb, 1);
 
 	/* 99.999 ms later the call still waits ... */
-	advance(&n, US_MSEC(100) - 1);
-	sleep_ms(50);
+	us_test_advance(&n, US_MSEC(100) - 1);
+	us_test_sleep_ms(50);
 	ck_assert_msg(!atomic_load(&j.done), "the timeout fired early");
 	ck_assert_uint_eq(us_socket_waiters(sb), 1);
 	/* ... and at 100 ms it ends. */
-	advance(&n, 1);
+	us_test_advance(&n, 1);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, ETIMEDOUT);
 	ck_assert_int_eq(j.ended - j.started, US_MSEC(100));
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_none_timeout_waits_until_data_comes)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET6, 7);
 	int sa = udp_bound(n.a, US_AF_INET6, 0);
 	double t = 0;
@@ -418,15 +306,15 @@ START_TEST(a_none_timeout_waits_until_data_comes)
 	ck_assert(t == US_TIMEOUT_NONE); /* blocking is the default */
 	struct job j = { .net = &n };
 	job_start(&j, OP_RECVFROM, sb);
-	wait_blocked(sb, 1);
+	us_test_wait_blocked(sb, 1);
 
 	/* An hour passes: no timeout. */
-	advance(&n, US_SEC(3600));
-	sleep_ms(50);
+	us_test_advance(&n, US_SEC(3600));
+	us_test_sleep_ms(50);
 	ck_assert(!atomic_load(&j.done));
 	ck_assert_uint_eq(us_socket_waiters(sb), 1);
 
-	struct us_addr to = addr6(2, 7);
+	struct us_addr to = us_test_addr6(2, 7);
 	ck_assert_int_eq(us_sendto(sa, "late", 4, &to), 4);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 4);
@@ -434,14 +322,14 @@ START_TEST(a_none_timeout_waits_until_data_comes)
 	ck_assert_int_eq(j.from.family, US_AF_INET6);
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_non_blocking_socket_says_eagain_at_once)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	ck_assert_int_eq(us_setblocking(sb, false), 0);
 	double t = -5;
@@ -463,14 +351,14 @@ START_TEST(a_non_blocking_socket_says_eagain_at_once)
 	ck_assert_int_eq(us_gettimeout(sb, &t), 0);
 	ck_assert(t == US_TIMEOUT_NONE);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(settimeout_keeps_the_value_and_rounds_tiny_ones_up)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = udp_bound(n.b, US_AF_INET, 7);
 	double t;
 	ck_assert_int_eq(us_settimeout(s, 2.5), 0);
@@ -480,13 +368,13 @@ START_TEST(settimeout_keeps_the_value_and_rounds_tiny_ones_up)
 	ck_assert_int_eq(us_settimeout(s, 1e-9), 0);
 	struct job j = { .net = &n };
 	job_start(&j, OP_RECV, s);
-	wait_blocked(s, 1);
-	advance(&n, 1);
+	us_test_wait_blocked(s, 1);
+	us_test_advance(&n, 1);
 	job_join(&j);
 	ck_assert_int_eq(j.err, ETIMEDOUT);
 	ck_assert_int_eq(j.ended - j.started, 1);
 	us_close(s);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -532,14 +420,14 @@ END_TEST
 
 static void send_to_b(int sa, const char *text, size_t len, uint16_t port)
 {
-	struct us_addr to = addr4(B_IP4, port);
+	struct us_addr to = us_test_addr4(B_IP4, port);
 	ck_assert_int_eq(us_sendto(sa, text, len, &to), (ssize_t)len);
 }
 
 START_TEST(each_read_takes_one_datagram_cut_to_the_buffer)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 0);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	char buf[64];
@@ -588,17 +476,17 @@ START_TEST(each_read_takes_one_datagram_cut_to_the_buffer)
 
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(zero_lengths_send_empty_datagrams_and_read_nothing)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 0);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
-	struct us_addr to = addr4(B_IP4, 7), from;
+	struct us_addr to = us_test_addr4(B_IP4, 7), from;
 	char buf[16];
 	size_t sent = 77;
 
@@ -637,7 +525,7 @@ START_TEST(zero_lengths_send_empty_datagrams_and_read_nothing)
 	ck_assert_int_eq(us_poll(NULL, 0, 100), 0);
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -645,19 +533,19 @@ END_TEST
 
 START_TEST(shut_rd_ends_the_stream_and_wakes_a_blocked_reader)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 6000);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	EXPECT_ERR(us_shutdown(sb, US_SHUT_RD), ENOTCONN);
-	struct us_addr peer = addr4(A_IP4, 6000);
+	struct us_addr peer = us_test_addr4(A_IP4, 6000);
 	ck_assert_int_eq(us_connect(sb, &peer), 0);
 	EXPECT_ERR(us_shutdown(sb, 3), EINVAL);
 	EXPECT_ERR(us_shutdown(sb, -1), EINVAL);
 
 	struct job j = { .net = &n };
 	job_start(&j, OP_READLINE, sb);
-	wait_blocked(sb, 1);
+	us_test_wait_blocked(sb, 1);
 	ck_assert_int_eq(us_shutdown(sb, US_SHUT_RD), 0);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 0);
@@ -689,7 +577,7 @@ START_TEST(shut_rd_ends_the_stream_and_wakes_a_blocked_reader)
 	ck_assert_int_eq(pf.revents, US_POLLIN | US_POLLOUT | US_POLLHUP);
 	us_close(sa);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -697,10 +585,10 @@ END_TEST
 
 START_TEST(port_unreachable_is_econnrefused_on_a_connected_socket_and_in_so_error)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
-	struct us_addr nobody = addr4(B_IP4, 9);
+	struct us_addr nobody = us_test_addr4(B_IP4, 9);
 	ck_assert_int_eq(us_connect(sa, &nobody), 0);
 
 	/* RFC 1122 §4.1.3.3: the ICMP error reaches the application. */
@@ -722,7 +610,7 @@ START_TEST(port_unreachable_is_econnrefused_on_a_connected_socket_and_in_so_erro
 	ck_assert_int_eq(err, 0);
 	ck_assert_int_eq(us_poll(&pf, 1, 0), 0);
 	us_close(sa);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -739,8 +627,8 @@ static int getopt_int(int s, int level, int opt)
 
 START_TEST(options_are_set_and_read_back)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s4 = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
 	int s6 = us_socket(n.a, US_AF_INET6, US_SOCK_DGRAM, 0);
 	int r4 = us_socket(n.a, US_AF_INET, US_SOCK_RAW, US_IPPROTO_ICMP);
@@ -776,7 +664,7 @@ START_TEST(options_are_set_and_read_back)
 	ck_assert_int_eq(getopt_int(s6, US_IPPROTO_IPV6, US_IPV6_UNICAST_HOPS), 200);
 
 	/* V6ONLY: the IPv6 socket no longer reaches IPv4 peers. */
-	struct us_addr v4peer = addr4(B_IP4, 7);
+	struct us_addr v4peer = us_test_addr4(B_IP4, 7);
 	EXPECT_ERR(us_connect(s6, &v4peer), EAFNOSUPPORT);
 	/* ... and can no longer change once bound (as in Linux). */
 	struct us_addr any6 = { .family = US_AF_INET6 };
@@ -786,14 +674,14 @@ START_TEST(options_are_set_and_read_back)
 	us_close(s4);
 	us_close(s6);
 	us_close(r4);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(bad_options_get_enoprotoopt_or_einval)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s4 = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
 	int s6 = us_socket(n.a, US_AF_INET6, US_SOCK_DGRAM, 0);
 	int v = 1;
@@ -842,7 +730,7 @@ START_TEST(bad_options_get_enoprotoopt_or_einval)
 	ck_assert_int_eq(getopt_int(s4, US_SOL_SOCKET, US_SO_REUSEADDR), 0);
 	us_close(s4);
 	us_close(s6);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -854,7 +742,7 @@ END_TEST
 static void every_call_fails_with(int h, int want, bool close_too)
 {
 	char buf[16];
-	struct us_addr a = addr4(B_IP4, 7);
+	struct us_addr a = us_test_addr4(B_IP4, 7);
 	int v = 1;
 	size_t len = sizeof v, sent = 42;
 	double t;
@@ -900,8 +788,8 @@ static void every_call_fails_with(int h, int want, bool close_too)
 
 START_TEST(every_call_on_a_bad_handle_fails_with_ebadf)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	/* Never given out: negative, generation 0 (handle 0), a huge one. */
 	every_call_fails_with(-1, EBADF, true);
 	every_call_fails_with(INT_MIN, EBADF, true);
@@ -918,14 +806,14 @@ START_TEST(every_call_on_a_bad_handle_fails_with_ebadf)
 	ck_assert_int_eq(us_poll(pf, 2, -1), 1);
 	ck_assert_int_eq(pf[0].revents, 0);
 	ck_assert_int_eq(pf[1].revents, US_POLLNVAL);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(every_call_on_a_closed_handle_fails_with_ebadf)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int kinds[][3] = {
 		{ US_AF_INET, US_SOCK_DGRAM, 0 },
 		{ US_AF_INET6, US_SOCK_DGRAM, US_IPPROTO_UDP },
@@ -939,7 +827,7 @@ START_TEST(every_call_on_a_closed_handle_fails_with_ebadf)
 		ck_assert_int_eq(us_close(s), 0);
 		every_call_fails_with(s, EBADF, true);
 	}
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -951,8 +839,8 @@ static int compare_ints(const void *a, const void *b)
 
 START_TEST(handles_never_alias_a_newer_socket)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int old = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
 	ck_assert_int_eq(us_close(old), 0);
 	int fresh = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
@@ -982,7 +870,7 @@ START_TEST(handles_never_alias_a_newer_socket)
 	ck_assert_int_eq(failures, 0);
 	EXPECT_ERR(us_getsocketsta(old), EBADF);
 	ck_assert_int_eq(us_close(fresh), 0);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -990,9 +878,9 @@ START_TEST(the_handle_table_is_bounded_and_a_full_one_says_emfile)
 {
 	/* US_MAX_SOCKETS handles in all: four runtimes of 1024 UDP sockets
 	 * each (the core's own bound: ENOBUFS beyond it on one runtime). */
-	struct net n1, n2;
-	net_start(&n1);
-	net_start(&n2);
+	struct us_test_net n1, n2;
+	us_test_net_start(&n1);
+	us_test_net_start(&n2);
 	struct us_runtime *rts[4] = { n1.a, n1.b, n2.a, n2.b };
 	static int socks[US_MAX_SOCKETS];
 	int k = 0, failures = 0;
@@ -1011,15 +899,15 @@ START_TEST(the_handle_table_is_bounded_and_a_full_one_says_emfile)
 	for (k = 0; k < US_MAX_SOCKETS; k++)
 		failures += us_close(socks[k]) != 0;
 	ck_assert_int_eq(failures, 0);
-	net_stop(&n1);
-	net_stop(&n2);
+	us_test_net_stop(&n1);
+	us_test_net_stop(&n2);
 }
 END_TEST
 
 START_TEST(socket_refuses_unknown_families_types_and_protocols)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	EXPECT_ERR(us_socket(n.a, 99, US_SOCK_DGRAM, 0), EAFNOSUPPORT);
 	EXPECT_ERR(us_socket(n.a, US_AF_UNSPEC, US_SOCK_DGRAM, 0), EAFNOSUPPORT);
 	/* A stream of another protocol (TCP itself: test_socket_tcp.c). */
@@ -1033,14 +921,14 @@ START_TEST(socket_refuses_unknown_families_types_and_protocols)
 	/* No such type. */
 	EXPECT_ERR(us_socket(n.a, US_AF_INET, 5, 0), ESOCKTNOSUPPORT);
 	EXPECT_ERR(us_socket(n.a, US_AF_INET, -1, 0), ESOCKTNOSUPPORT);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(calls_that_do_not_fit_a_datagram_socket_are_eopnotsupp)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = udp_bound(n.a, US_AF_INET, 0);
 	int r = us_socket(n.a, US_AF_INET6, US_SOCK_RAW, US_IPPROTO_ICMPV6);
 	struct us_addr peer;
@@ -1052,19 +940,19 @@ START_TEST(calls_that_do_not_fit_a_datagram_socket_are_eopnotsupp)
 	EXPECT_ERR(us_accept(r, &peer), EOPNOTSUPP);
 	us_close(s);
 	us_close(r);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(addresses_of_the_wrong_family_are_eafnosupport)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s4 = us_socket(n.a, US_AF_INET, US_SOCK_DGRAM, 0);
 	int s6 = us_socket(n.a, US_AF_INET6, US_SOCK_DGRAM, 0);
 	int r4 = us_socket(n.a, US_AF_INET, US_SOCK_RAW, US_IPPROTO_ICMP);
 	int r6 = us_socket(n.a, US_AF_INET6, US_SOCK_RAW, US_IPPROTO_ICMPV6);
-	struct us_addr v4 = addr4(B_IP4, 7), v6 = addr6(2, 7);
+	struct us_addr v4 = us_test_addr4(B_IP4, 7), v6 = us_test_addr6(2, 7);
 	struct us_addr odd = { .family = 99, .port = 7 }, none = { .family = US_AF_UNSPEC };
 
 	EXPECT_ERR(us_bind(s4, &v6), EAFNOSUPPORT);
@@ -1095,17 +983,17 @@ START_TEST(addresses_of_the_wrong_family_are_eafnosupport)
 	us_close(s6);
 	us_close(r4);
 	us_close(r6);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(null_pointers_are_efault)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = udp_bound(n.a, US_AF_INET, 0);
 	char buf[8];
-	struct us_addr a = addr4(B_IP4, 7);
+	struct us_addr a = us_test_addr4(B_IP4, 7);
 	size_t len, sent = 5;
 	uint8_t *p;
 
@@ -1135,14 +1023,14 @@ START_TEST(null_pointers_are_efault)
 	/* The socket is still fine. */
 	ck_assert_int_eq(us_sendto(s, "x", 1, &a), 1);
 	us_close(s);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(timeouts_of_nan_or_negative_are_einval)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = udp_bound(n.a, US_AF_INET, 0);
 	ck_assert_int_eq(us_settimeout(s, 0.25), 0);
 	EXPECT_ERR(us_settimeout(s, NAN), EINVAL);
@@ -1159,20 +1047,20 @@ START_TEST(timeouts_of_nan_or_negative_are_einval)
 	ck_assert_int_eq(us_settimeout(s, 0.0), 0);
 	ck_assert_int_eq(us_settimeout(s, -0.0), 0); /* -0.0 == 0: non-blocking */
 	us_close(s);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(makefile_takes_only_rb_and_wb)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = udp_bound(n.a, US_AF_INET, 0);
 	const char *bad[] = { "r", "w", "rb+", "wb+", "ab", "", "br", "rw" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		EXPECT_NULL_ERR(us_makefile(s, bad[i]), EINVAL);
 	us_close(s);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1180,11 +1068,11 @@ END_TEST
 
 START_TEST(a_file_from_makefile_reads_lines_and_writes_datagrams)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 0);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
-	struct us_addr to = addr4(B_IP4, 7);
+	struct us_addr to = us_test_addr4(B_IP4, 7);
 	ck_assert_int_eq(us_connect(sa, &to), 0);
 
 	/* Writing: unbuffered, each fwrite()/fprintf() is one datagram. */
@@ -1213,7 +1101,7 @@ START_TEST(a_file_from_makefile_reads_lines_and_writes_datagrams)
 	/* End of stream after SHUT_RD (the socket is connected to A's port). */
 	struct us_addr a_local;
 	ck_assert_int_eq(us_getsockname(sa, &a_local), 0);
-	struct us_addr back = addr4(A_IP4, a_local.port);
+	struct us_addr back = us_test_addr4(A_IP4, a_local.port);
 	ck_assert_int_eq(us_connect(sb, &back), 0);
 	ck_assert_int_eq(us_shutdown(sb, US_SHUT_RD), 0);
 	ck_assert_ptr_null(fgets(buf, sizeof buf, r));
@@ -1230,7 +1118,7 @@ START_TEST(a_file_from_makefile_reads_lines_and_writes_datagrams)
 	ck_assert_int_eq(errno, EBADF);
 	fclose(r);
 	us_close(sb);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1238,8 +1126,8 @@ END_TEST
 
 START_TEST(poll_watches_many_sockets_of_both_runtimes)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	enum { N = 6 };
 	int sb[N];
 	struct us_pollfd pf[N + 3];
@@ -1264,15 +1152,15 @@ START_TEST(poll_watches_many_sockets_of_both_runtimes)
 	ck_assert_int_eq(pf[N + 2].revents, US_POLLOUT);
 
 	/* The live sockets alone, with a 50 ms timeout on the virtual clock. */
-	us_time_t t = atomic_load(&virtual_now);
+	us_time_t t = us_test_now();
 	struct job j = { .net = &n };
 	j.timeout_ms = 50;
 	job_start(&j, OP_POLL, sb[3]);
-	wait_blocked(sb[3], 1);
-	advance(&n, US_MSEC(49));
-	sleep_ms(30);
+	us_test_wait_blocked(sb[3], 1);
+	us_test_advance(&n, US_MSEC(49));
+	us_test_sleep_ms(30);
 	ck_assert(!atomic_load(&j.done));
-	advance(&n, US_MSEC(1));
+	us_test_advance(&n, US_MSEC(1));
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 0);
 	ck_assert_int_eq(j.revents, 0);
@@ -1280,7 +1168,7 @@ START_TEST(poll_watches_many_sockets_of_both_runtimes)
 
 	/* Blocking over all of them: datagrams to sockets 1 (on B, from A)
 	 * and 4 (on A, from B) wake it. */
-	struct us_addr to1 = addr4(B_IP4, 7001), to4 = addr4(A_IP4, 7004);
+	struct us_addr to1 = us_test_addr4(B_IP4, 7001), to4 = us_test_addr4(A_IP4, 7004);
 	ck_assert_int_eq(us_sendto(sender, "1", 1, &to1), 1);
 	ck_assert_int_eq(us_sendto(sender_b, "4", 1, &to4), 1);
 	int got = 0;
@@ -1296,20 +1184,20 @@ START_TEST(poll_watches_many_sockets_of_both_runtimes)
 		us_close(sb[i]);
 	us_close(sender);
 	us_close(sender_b);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_blocked_poll_wakes_on_data_and_on_close)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sa = udp_bound(n.a, US_AF_INET, 0);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	struct job j = { .net = &n };
 	j.timeout_ms = -1;
 	job_start(&j, OP_POLL, sb);
-	wait_blocked(sb, 1);
+	us_test_wait_blocked(sb, 1);
 	send_to_b(sa, "wake", 4, 7);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 1);
@@ -1320,13 +1208,13 @@ START_TEST(a_blocked_poll_wakes_on_data_and_on_close)
 	struct job k = { .net = &n };
 	k.timeout_ms = -1;
 	job_start(&k, OP_POLL, sb);
-	wait_blocked(sb, 1);
+	us_test_wait_blocked(sb, 1);
 	ck_assert_int_eq(us_close(sb), 0);
 	job_join(&k);
 	ck_assert_int_eq(k.rc, 1);
 	ck_assert_int_eq(k.revents, US_POLLNVAL);
 	us_close(sa);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1346,8 +1234,8 @@ static uint16_t inet_csum(const uint8_t *p, size_t len)
 
 START_TEST(a_raw_icmp_socket_sends_an_echo_request_and_reads_the_reply)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int r = us_socket(n.a, US_AF_INET, US_SOCK_RAW, US_IPPROTO_ICMP);
 	ck_assert_int_ge(r, 0);
 	ck_assert_int_eq(us_getsocketsta(r), 0);
@@ -1356,7 +1244,7 @@ START_TEST(a_raw_icmp_socket_sends_an_echo_request_and_reads_the_reply)
 	uint16_t c = inet_csum(req, sizeof req);
 	req[2] = (uint8_t)(c >> 8);
 	req[3] = (uint8_t)c;
-	struct us_addr b = addr4(B_IP4, 0), from;
+	struct us_addr b = us_test_addr4(B_IP4, 0), from;
 	ck_assert_int_eq(us_sendto(r, req, sizeof req, &b), (ssize_t)sizeof req);
 	uint8_t got[128];
 	ssize_t len = us_recvfrom(r, got, sizeof got, &from);
@@ -1382,19 +1270,19 @@ START_TEST(a_raw_icmp_socket_sends_an_echo_request_and_reads_the_reply)
 	ck_assert_int_eq(us_recv(r, got, sizeof got), 32);
 	ck_assert_uint_eq(got[27], 2);
 	us_close(r);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_raw_icmpv6_socket_gets_the_echo_reply_payload)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int r = us_socket(n.a, US_AF_INET6, US_SOCK_RAW, US_IPPROTO_ICMPV6);
 	ck_assert_int_ge(r, 0);
 	/* RFC 4443 §4.1; the stack fills the checksum in (RFC 3542 §3.1). */
 	uint8_t req[10] = { 128, 0, 0, 0, 0xab, 0xcd, 0x00, 0x07, 'h', 'i' };
-	struct us_addr b = addr6(2, 0), from;
+	struct us_addr b = us_test_addr6(2, 0), from;
 	ck_assert_int_eq(us_sendto(r, req, sizeof req, &b), (ssize_t)sizeof req);
 	uint8_t got[128];
 	ssize_t len;
@@ -1404,10 +1292,10 @@ START_TEST(a_raw_icmpv6_socket_gets_the_echo_reply_payload)
 	while (len > 0 && got[0] != 129);
 	ck_assert_int_eq(len, 10);
 	ck_assert_mem_eq(got + 4, req + 4, 6);
-	struct us_ip6 b_ip = ip6_of(2);
+	struct us_ip6 b_ip = us_test_ip6(2);
 	ck_assert_mem_eq(from.ip6.b, b_ip.b, 16);
 	us_close(r);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1415,13 +1303,13 @@ END_TEST
 
 START_TEST(closing_a_socket_wakes_a_call_blocked_on_it_with_ebadf)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	struct job j = { .net = &n }, k = { .net = &n };
 	job_start(&j, OP_RECV, sb);
 	job_start(&k, OP_READ, sb);
-	wait_blocked(sb, 2);
+	us_test_wait_blocked(sb, 2);
 	ck_assert_int_eq(us_close(sb), 0);
 	job_join(&j);
 	job_join(&k);
@@ -1429,14 +1317,14 @@ START_TEST(closing_a_socket_wakes_a_call_blocked_on_it_with_ebadf)
 	ck_assert_int_eq(j.err, EBADF);
 	ck_assert_int_eq(k.rc, -1);
 	ck_assert_int_eq(k.err, EBADF);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(stopping_a_runtime_wakes_blocked_calls_with_enetdown)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int sb = udp_bound(n.b, US_AF_INET, 7);
 	int sb2 = udp_bound(n.b, US_AF_INET6, 8);
 	ck_assert_int_eq(us_settimeout(sb2, 30.0), 0);
@@ -1445,8 +1333,8 @@ START_TEST(stopping_a_runtime_wakes_blocked_calls_with_enetdown)
 	job_start(&k, OP_READLINE, sb2);
 	p.timeout_ms = -1;
 	job_start(&p, OP_POLL, sb);
-	wait_blocked(sb, 2);
-	wait_blocked(sb2, 1);
+	us_test_wait_blocked(sb, 2);
+	us_test_wait_blocked(sb2, 1);
 
 	us_runtime_stop(n.b);
 	n.b = NULL;
@@ -1476,8 +1364,8 @@ START_TEST(the_first_runtime_started_is_the_default_until_it_stops)
 	/* Other tests in this process (CK_FORK=no) left no runtime running. */
 	ck_assert_ptr_null(us_runtime_default());
 	EXPECT_ERR(us_socket(NULL, US_AF_INET, US_SOCK_DGRAM, 0), ENETDOWN);
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	ck_assert_ptr_eq(us_runtime_default(), n.a);
 	/* us_socket(NULL, ...) is A's: B sees A's address as the source. */
 	int s = us_socket(NULL, US_AF_INET, US_SOCK_DGRAM, 0);
@@ -1493,7 +1381,7 @@ START_TEST(the_first_runtime_started_is_the_default_until_it_stops)
 	ck_assert_ptr_eq(us_runtime_default(), n.b);
 	int s2 = us_socket(NULL, US_AF_INET, US_SOCK_DGRAM, 0);
 	int sa = udp_bound(n.a, US_AF_INET, 7);
-	struct us_addr to_a = addr4(A_IP4, 7);
+	struct us_addr to_a = us_test_addr4(A_IP4, 7);
 	ck_assert_int_eq(us_sendto(s2, "me", 2, &to_a), 2);
 	ck_assert_int_eq(us_recvfrom(sa, buf, sizeof buf, &from), 2);
 	ck_assert_uint_eq(from.ip4, B_IP4);
@@ -1515,13 +1403,13 @@ END_TEST
 
 START_TEST(the_runtime_keeps_a_copy_of_the_hosts_table_and_name_server)
 {
-	atomic_store(&virtual_now, T0);
+	us_test_set_now(T0);
 	struct us_driver da, db;
 	ck_assert_int_eq(us_memlink_pair(&da, &db, NULL), 0);
 	char name[] = "echo.example";
 	struct us_host_entry hosts[2] = {
-		{ .name = name, .addr = addr4(B_IP4, 0) },
-		{ .name = "echo6.example", .addr = addr6(2, 0) },
+		{ .name = name, .addr = us_test_addr4(B_IP4, 0) },
+		{ .name = "echo6.example", .addr = us_test_addr6(2, 0) },
 	};
 	struct us_runtime_config cfg = {
 		.driver = da,
@@ -1529,8 +1417,8 @@ START_TEST(the_runtime_keeps_a_copy_of_the_hosts_table_and_name_server)
 		.ipv4_prefix = 24,
 		.hosts = hosts,
 		.n_hosts = 2,
-		.dns_server = addr4(B_IP4, 0),
-		.clock = { .now = virtual_clock, .is_virtual = true },
+		.dns_server = us_test_addr4(B_IP4, 0),
+		.clock = us_test_clock(),
 		.fixed_seed = true,
 	};
 	int err;
@@ -1587,7 +1475,7 @@ static int count_dir(const char *path)
 START_TEST(bad_resolver_configurations_fail_the_start_and_close_the_driver)
 {
 	int fds = count_dir("/proc/self/fd");
-	struct us_host_entry nameless = { .name = NULL, .addr = addr4(B_IP4, 0) };
+	struct us_host_entry nameless = { .name = NULL, .addr = us_test_addr4(B_IP4, 0) };
 	struct us_host_entry familyless = { .name = "x" };
 	struct us_runtime_config bad[] = {
 		{ .dns_timeout = NAN },
@@ -1618,7 +1506,7 @@ END_TEST
 enum { RX_SOCKS = 4, SENDERS = 3, PER_SENDER = 150 };
 
 struct stress {
-	struct net *n;
+	struct us_test_net *n;
 	int rx[RX_SOCKS];
 	atomic_int received;
 	atomic_int sent;
@@ -1659,7 +1547,7 @@ static void *sender_main(void *arg)
 	int sock = us_socket(s->st->n->a, af, US_SOCK_DGRAM, 0);
 	for (int i = 0; i < PER_SENDER; i++) {
 		uint16_t port = (uint16_t)(8000 + i % RX_SOCKS);
-		struct us_addr to = af == US_AF_INET6 ? addr6(2, port) : addr4(B_IP4, port);
+		struct us_addr to = af == US_AF_INET6 ? us_test_addr6(2, port) : us_test_addr4(B_IP4, port);
 		ssize_t rc = us_sendto(sock, "stress", 6, &to);
 		if (rc == 6)
 			atomic_fetch_add(&s->st->sent, 1);
@@ -1744,8 +1632,8 @@ static void *closer_main(void *arg)
 
 START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct stress st = { .n = &n };
 	atomic_init(&st.received, 0);
 	atomic_init(&st.sent, 0);
@@ -1774,9 +1662,9 @@ START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 
 	/* Until everything sent has been read or dropped, and every reader
 	 * waits (the poller counts as one more waiter on each socket). */
-	wait_blocked(st.rx[0], 3);
+	us_test_wait_blocked(st.rx[0], 3);
 	for (int i = 1; i < RX_SOCKS; i++)
-		wait_blocked(st.rx[i], 2);
+		us_test_wait_blocked(st.rx[i], 2);
 
 	/* Close each socket while its readers are blocked in it; socket 0 from
 	 * two threads at once: one close wins, the other finds EBADF. */
@@ -1800,7 +1688,7 @@ START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 	ck_assert_int_gt(atomic_load(&st.sent), 0);
 	ck_assert_int_gt(atomic_load(&st.received), 0);
 	ck_assert_int_le(atomic_load(&st.received), atomic_load(&st.sent));
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1820,7 +1708,7 @@ static uint32_t pbufs(struct us_runtime *rt)
 }
 
 /* One round: sockets of every kind, with datagrams left waiting in them. */
-static void open_use_close(const struct net *n)
+static void open_use_close(const struct us_test_net *n)
 {
 	int sa = udp_bound(n->a, US_AF_INET, 0);
 	int sb = udp_bound(n->b, US_AF_INET, 7);
@@ -1843,8 +1731,8 @@ static void open_use_close(const struct net *n)
 
 START_TEST(open_and_close_cycles_leak_no_descriptor_thread_or_memory)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	/* Warm-up: glibc keeps up to 7 freed chunks of each size in its
 	 * per-thread cache, which mallinfo2() still counts as in use. */
 	for (int i = 0; i < 10; i++)
@@ -1861,18 +1749,18 @@ START_TEST(open_and_close_cycles_leak_no_descriptor_thread_or_memory)
 	/* The closed sockets' waiting datagrams went back to the pools. */
 	ck_assert_uint_eq(pbufs(n.a), 0);
 	ck_assert_uint_eq(pbufs(n.b), 0);
-	net_stop(&n);
+	us_test_net_stop(&n);
 	fds = count_dir("/proc/self/fd");
 	threads = count_dir("/proc/self/task");
 
 	/* Runtimes with sockets left open at stop: their stop releases the
 	 * core's side, us_close() the rest. */
 	for (int i = 0; i < 5; i++) {
-		net_start(&n);
+		us_test_net_start(&n);
 		int s = udp_bound(n.b, US_AF_INET, 7);
 		int sa = udp_bound(n.a, US_AF_INET, 0);
 		send_to_b(sa, "stay", 4, 7);
-		net_stop(&n);
+		us_test_net_stop(&n);
 		ck_assert_int_eq(us_close(s), 0);
 		ck_assert_int_eq(us_close(sa), 0);
 	}

@@ -29,106 +29,10 @@
 #include <ustack/ustack.h>
 
 #include "socket_impl.h"
+#include "testnet.h"
 
-/* ---- Two runtimes on one virtual clock ------------------------------------ */
-
-static _Atomic us_time_t virtual_now;
-
-static us_time_t virtual_clock(void *ctx)
-{
-	(void)ctx;
-	return atomic_load(&virtual_now);
-}
-
-#define A_IP4 0xc6336401u  /* 198.51.100.1 */
-#define B_IP4 0xc6336402u  /* 198.51.100.2 */
 #define NOBODY 0xc6336409u /* 198.51.100.9: no host answers ARP for it */
-#define T0 US_SEC(100)
 
-struct net {
-	struct us_runtime *a, *b;
-};
-
-/* 2001:db8:1::last */
-static struct us_ip6 ip6_of(uint8_t last)
-{
-	struct us_ip6 a = { { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01 } };
-	a.b[15] = last;
-	return a;
-}
-
-static struct us_runtime *start_one(struct us_driver d, uint8_t last)
-{
-	struct us_runtime_config cfg = {
-		.driver = d,
-		.mac = { 0x02, 0, 0, 0, 0, last },
-		.ipv4 = 0xc6336400u | last,
-		.ipv4_prefix = 24,
-		.has_ipv6 = true,
-		.ipv6 = ip6_of(last),
-		.ipv6_prefix = 64,
-		.clock = { .now = virtual_clock, .is_virtual = true },
-		.stack = { .seed = last, .no_dad = true, .no_router_solicit = true },
-		.fixed_seed = true,
-	};
-	cfg.stack.secret[0] = last;
-	int err = 0;
-	struct us_runtime *rt = us_runtime_start(&cfg, &err);
-	ck_assert_msg(rt != NULL, "runtime did not start: %d", err);
-	return rt;
-}
-
-static void net_start(struct net *n)
-{
-	atomic_store(&virtual_now, T0);
-	struct us_driver da, db;
-	ck_assert_int_eq(us_memlink_pair(&da, &db, NULL), 0);
-	n->a = start_one(da, 1);
-	n->b = start_one(db, 2);
-}
-
-static void net_stop(struct net *n)
-{
-	us_runtime_stop(n->a);
-	us_runtime_stop(n->b);
-}
-
-/* Moves the shared virtual clock and tells both stack threads. */
-static void advance(const struct net *n, us_time_t d)
-{
-	atomic_fetch_add(&virtual_now, d);
-	us_runtime_wake(n->a);
-	us_runtime_wake(n->b);
-}
-
-static struct us_addr addr4(uint32_t ip, uint16_t port)
-{
-	struct us_addr a = { .family = US_AF_INET, .port = port, .ip4 = ip };
-	return a;
-}
-
-static struct us_addr addr6(uint8_t last, uint16_t port)
-{
-	struct us_addr a = { .family = US_AF_INET6, .port = port, .ip6 = ip6_of(last) };
-	return a;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
-}
-
-/* Waits (bounded: 20 s of real time) until n calls are blocked on s. */
-static void wait_blocked(int s, unsigned n)
-{
-	for (int i = 0; i < 20000; i++) {
-		if (us_socket_waiters(s) >= n)
-			return;
-		sleep_ms(1);
-	}
-	ck_abort_msg("no call blocked on socket %d", s);
-}
 
 /* Waits (bounded: 20 s of real time) until s is in TCP state want. */
 static void wait_state(int s, int want)
@@ -138,11 +42,12 @@ static void wait_state(int s, int want)
 		st = us_getsocketsta(s);
 		if (st == want)
 			return;
-		sleep_ms(1);
+		us_test_sleep_ms(1);
 	}
 	ck_abort_msg("socket %d is in state %d (%s), not %d (%s)", s, st, us_tcp_state_name(st), want,
 		     us_tcp_state_name(want));
 }
+
 
 /* Waits until something is to be read on s (no clock move needed). */
 static void wait_readable(int s)
@@ -152,22 +57,13 @@ static void wait_readable(int s)
 	ck_assert(p.revents & US_POLLIN);
 }
 
-/* Fails the test unless call returned -1 with errno want. */
-#define EXPECT_ERR(call, want)                                                                   \
-	do {                                                                                     \
-		errno = 0;                                                                       \
-		long rc_ = (long)(call);                                                         \
-		int e_ = errno;                                                                  \
-		ck_assert_msg(rc_ == -1 && e_ == (want), "%s: returned %ld, errno %d (%s); want -1, %s", \
-			      #call, rc_, e_, strerror(e_), strerror(want));                     \
-	} while (0)
 
 /* ---- The clock pump --------------------------------------------------------- */
 
 /* Moves the clock 10 ms whenever one of the sockets has a blocked call,
  * for at most 600 s of virtual time. */
 struct pump {
-	const struct net *n;
+	const struct us_test_net *n;
 	int socks[4];
 	int nsocks;
 	atomic_bool stop;
@@ -179,19 +75,19 @@ static void *pump_run(void *arg)
 	struct pump *p = arg;
 	us_time_t moved = 0;
 	while (!atomic_load(&p->stop) && moved < US_SEC(600)) {
-		sleep_ms(2);
+		us_test_sleep_ms(2);
 		bool waiting = false;
 		for (int i = 0; i < p->nsocks; i++)
 			waiting |= us_socket_waiters(p->socks[i]) > 0;
 		if (waiting) {
-			advance(p->n, US_MSEC(10));
+			us_test_advance(p->n, US_MSEC(10));
 			moved += US_MSEC(10);
 		}
 	}
 	return NULL;
 }
 
-static void pump_start(struct pump *p, const struct net *n, int s1, int s2)
+static void pump_start(struct pump *p, const struct us_test_net *n, int s1, int s2)
 {
 	p->n = n;
 	p->socks[0] = s1;
@@ -264,11 +160,11 @@ static long do_close(struct job *j)
 static void *run_job(void *arg)
 {
 	struct job *j = arg;
-	j->started = atomic_load(&virtual_now);
+	j->started = us_test_now();
 	errno = 0;
 	j->rc = j->fn(j);
 	j->err = errno;
-	j->ended = atomic_load(&virtual_now);
+	j->ended = us_test_now();
 	atomic_store(&j->done, true);
 	return NULL;
 }
@@ -285,7 +181,7 @@ static void job_start(struct job *j, job_fn fn, int sock)
 static void job_join(struct job *j)
 {
 	for (int i = 0; i < 60000 && !atomic_load(&j->done); i++)
-		sleep_ms(1);
+		us_test_sleep_ms(1);
 	ck_assert_msg(atomic_load(&j->done), "the blocked call never returned");
 	pthread_join(j->thread, NULL);
 }
@@ -314,12 +210,12 @@ struct conn {
 /* A (family af_a) connects to a listener of family af_l on B's port 80,
  * reached at B's address of family af_a; B accepts. Nagle is off on both
  * ends, so that small writes leave at once. */
-static void connect_pair(struct net *n, int af_a, int af_l, struct conn *c)
+static void connect_pair(struct us_test_net *n, int af_a, int af_l, struct conn *c)
 {
 	c->l = listener(n->b, af_l, 80);
 	c->a = us_socket(n->a, af_a, US_SOCK_STREAM, US_IPPROTO_TCP);
 	ck_assert_int_ge(c->a, 0);
-	struct us_addr to = af_a == US_AF_INET ? addr4(B_IP4, 80) : addr6(2, 80);
+	struct us_addr to = af_a == US_AF_INET ? us_test_addr4(B_IP4, 80) : us_test_addr6(2, 80);
 	ck_assert_int_eq(us_connect(c->a, &to), 0);
 	c->b = us_accept(c->l, &c->peer);
 	ck_assert_int_ge(c->b, 0);
@@ -348,8 +244,8 @@ static void expect_bytes(int s, const char *want)
 
 START_TEST(an_ipv4_client_connects_and_both_ends_name_each_other)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	ck_assert_int_eq(us_getsocketsta(c.l), US_TCP_LISTEN);
@@ -384,17 +280,17 @@ START_TEST(an_ipv4_client_connects_and_both_ends_name_each_other)
 	ck_assert(t == US_TIMEOUT_NONE);
 	ck_assert_int_ne(c.b, c.l);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(an_ipv6_connection_echoes_data_both_ways)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET6, US_AF_INET6, &c);
-	struct us_ip6 a_ip = ip6_of(1);
+	struct us_ip6 a_ip = us_test_ip6(1);
 	ck_assert_int_eq(c.peer.family, US_AF_INET6);
 	ck_assert_mem_eq(c.peer.ip6.b, a_ip.b, 16);
 
@@ -416,14 +312,14 @@ START_TEST(an_ipv6_connection_echoes_data_both_ways)
 	ck_assert_uint_eq(got, 12);
 	ck_assert_mem_eq(buf, "hello, world", 12);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(an_ipv4_client_reaches_a_dual_stack_ipv6_listener)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET6, &c);
 	/* The IPv6 socket names its IPv4 peer ::ffff:198.51.100.1 (RFC 4291
@@ -444,24 +340,24 @@ START_TEST(an_ipv4_client_reaches_a_dual_stack_ipv6_listener)
 	ck_assert_int_eq(us_bind(l, &any), 0);
 	ck_assert_int_eq(us_listen(l, 1), 0);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
-	struct us_addr to = addr4(B_IP4, 81);
+	struct us_addr to = us_test_addr4(B_IP4, 81);
 	EXPECT_ERR(us_connect(a, &to), ECONNREFUSED);
 	us_close(a);
 	us_close(l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_refused_connect_is_econnrefused_blocking_or_not)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	for (int af = US_AF_INET; af <= US_AF_INET6; af += US_AF_INET6 - US_AF_INET) {
 		int a = us_socket(n.a, af, US_SOCK_STREAM, 0);
 		/* A port per family: the first one's connection holds its port
 		 * in TIME_WAIT afterwards. */
 		uint16_t port = af == US_AF_INET ? 9 : 13;
-		struct us_addr to = af == US_AF_INET ? addr4(B_IP4, port) : addr6(2, port);
+		struct us_addr to = af == US_AF_INET ? us_test_addr4(B_IP4, port) : us_test_addr6(2, port);
 		/* RFC 9293 §3.10.7.1: no endpoint on the port, so B answers RST. */
 		EXPECT_ERR(us_connect(a, &to), ECONNREFUSED);
 		ck_assert_int_eq(us_getsocketsta(a), US_TCP_CLOSED);
@@ -490,18 +386,18 @@ START_TEST(a_refused_connect_is_econnrefused_blocking_or_not)
 		ck_assert_int_eq(err, 0);
 		us_close(a);
 	}
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_non_blocking_connect_completes_through_poll_and_so_error)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int l = listener(n.b, US_AF_INET, 80);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_eq(us_setblocking(a, false), 0);
-	struct us_addr to = addr4(B_IP4, 80);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
 	EXPECT_ERR(us_connect(a, &to), EINPROGRESS);
 	struct us_pollfd p = { .sock = a, .events = US_POLLOUT | US_POLLIN };
 	ck_assert_int_eq(us_poll(&p, 1, -1), 1);
@@ -525,42 +421,42 @@ START_TEST(a_non_blocking_connect_completes_through_poll_and_so_error)
 	us_close(b);
 	us_close(a);
 	us_close(l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_second_connect_while_the_first_runs_is_ealready)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_eq(us_setblocking(a, false), 0);
 	/* Nobody answers for 198.51.100.9: the SYN waits for ARP. */
-	struct us_addr to = addr4(NOBODY, 80);
+	struct us_addr to = us_test_addr4(NOBODY, 80);
 	EXPECT_ERR(us_connect(a, &to), EINPROGRESS);
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_SYN_SENT);
 	EXPECT_ERR(us_connect(a, &to), EALREADY);
 	struct us_pollfd p = { .sock = a, .events = US_POLLOUT | US_POLLIN };
 	ck_assert_int_eq(us_poll(&p, 1, 0), 0);
 	us_close(a);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_connect_timeout_aborts_the_attempt_and_the_socket_connects_later)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_NODELAY, 1), 0);
 	ck_assert_int_eq(us_settimeout(a, 1.0), 0);
-	struct job j = { .addr = addr4(NOBODY, 80) };
+	struct job j = { .addr = us_test_addr4(NOBODY, 80) };
 	job_start(&j, do_connect, a);
-	wait_blocked(a, 1);
-	advance(&n, US_MSEC(999));
-	sleep_ms(20);
+	us_test_wait_blocked(a, 1);
+	us_test_advance(&n, US_MSEC(999));
+	us_test_sleep_ms(20);
 	ck_assert_msg(!atomic_load(&j.done), "the timeout fired early");
-	advance(&n, US_MSEC(1));
+	us_test_advance(&n, US_MSEC(1));
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, ETIMEDOUT);
@@ -573,7 +469,7 @@ START_TEST(a_connect_timeout_aborts_the_attempt_and_the_socket_connects_later)
 	ck_assert_int_eq(v, 1);
 
 	int l = listener(n.b, US_AF_INET, 80);
-	struct us_addr to = addr4(B_IP4, 80);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
 	ck_assert_int_eq(us_connect(a, &to), 0);
 	int b = us_accept(l, NULL);
 	ck_assert_int_ge(b, 0);
@@ -582,23 +478,23 @@ START_TEST(a_connect_timeout_aborts_the_attempt_and_the_socket_connects_later)
 	us_close(b);
 	us_close(a);
 	us_close(l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(an_unanswered_syn_fails_a_blocking_connect_with_etimedout)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
-	struct job j = { .addr = addr4(NOBODY, 80) };
+	struct job j = { .addr = us_test_addr4(NOBODY, 80) };
 	job_start(&j, do_connect, a);
-	wait_blocked(a, 1);
+	us_test_wait_blocked(a, 1);
 	/* RFC 6298 backoff from 1 s, 6 retransmissions, the RTO capped at
 	 * 60 s: 1 + 2 + 4 + 8 + 16 + 32 + 60 = 123 s. */
 	for (int i = 0; i < 400 && !atomic_load(&j.done); i++) {
-		advance(&n, US_SEC(1));
-		sleep_ms(2);
+		us_test_advance(&n, US_SEC(1));
+		us_test_sleep_ms(2);
 	}
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
@@ -606,20 +502,20 @@ START_TEST(an_unanswered_syn_fails_a_blocking_connect_with_etimedout)
 	ck_assert_int_ge(j.ended - j.started, US_SEC(123));
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_CLOSED);
 	us_close(a);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(an_accept_times_out_and_a_non_blocking_one_says_eagain)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int l = listener(n.b, US_AF_INET6, 80);
 	ck_assert_int_eq(us_settimeout(l, 0.2), 0);
 	struct job j = { 0 };
 	job_start(&j, do_accept, l);
-	wait_blocked(l, 1);
-	advance(&n, US_MSEC(200));
+	us_test_wait_blocked(l, 1);
+	us_test_advance(&n, US_MSEC(200));
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, ETIMEDOUT);
@@ -632,9 +528,9 @@ START_TEST(an_accept_times_out_and_a_non_blocking_one_says_eagain)
 	ck_assert_int_eq(us_setblocking(l, true), 0);
 	struct job ja = { 0 };
 	job_start(&ja, do_accept, l);
-	wait_blocked(l, 1);
+	us_test_wait_blocked(l, 1);
 	int a = us_socket(n.a, US_AF_INET6, US_SOCK_STREAM, 0);
-	struct us_addr to = addr6(2, 80);
+	struct us_addr to = us_test_addr6(2, 80);
 	ck_assert_int_eq(us_connect(a, &to), 0);
 	job_join(&ja);
 	ck_assert_int_ge(ja.rc, 0);
@@ -642,7 +538,7 @@ START_TEST(an_accept_times_out_and_a_non_blocking_one_says_eagain)
 	us_close((int)ja.rc);
 	us_close(a);
 	us_close(l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -650,21 +546,21 @@ END_TEST
 
 START_TEST(a_blocking_read_waits_for_the_exact_size)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	struct job j = { .size = 100 };
 	job_start(&j, do_read, c.b);
-	wait_blocked(c.b, 1);
+	us_test_wait_blocked(c.b, 1);
 	static uint8_t data[100];
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (uint8_t)(i * 3 + 1);
 	ck_assert_int_eq(us_send(c.a, data, 30), 30);
 	/* 30 bytes came: the read takes them and waits on for the rest. */
 	for (int i = 0; i < 2000 && us_socket_waiters(c.b) == 0; i++)
-		sleep_ms(1);
-	sleep_ms(20);
+		us_test_sleep_ms(1);
+	us_test_sleep_ms(20);
 	ck_assert_msg(!atomic_load(&j.done), "read returned before it had 100 bytes");
 	ck_assert_int_eq(us_send(c.a, data + 30, 70), 70);
 	job_join(&j);
@@ -680,14 +576,14 @@ START_TEST(a_blocking_read_waits_for_the_exact_size)
 	ck_assert_int_eq(us_read(c.b, buf, sizeof buf), 0);
 	ck_assert_int_eq(us_recv(c.b, buf, sizeof buf), 0);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_read_timeout_returns_the_part_that_came_and_loses_nothing)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	ck_assert_int_eq(us_send(c.a, "0123456789012345678901234567890123456789", 40), 40);
@@ -695,8 +591,8 @@ START_TEST(a_read_timeout_returns_the_part_that_came_and_loses_nothing)
 	ck_assert_int_eq(us_settimeout(c.b, 0.5), 0);
 	struct job j = { .size = 100 };
 	job_start(&j, do_read, c.b);
-	wait_blocked(c.b, 1);
-	advance(&n, US_MSEC(500));
+	us_test_wait_blocked(c.b, 1);
+	us_test_advance(&n, US_MSEC(500));
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 40);
 	ck_assert_mem_eq(j.buf, "0123456789012345678901234567890123456789", 40);
@@ -705,8 +601,8 @@ START_TEST(a_read_timeout_returns_the_part_that_came_and_loses_nothing)
 	/* Nothing came at all: ETIMEDOUT. */
 	struct job j2 = { .size = 10 };
 	job_start(&j2, do_read, c.b);
-	wait_blocked(c.b, 1);
-	advance(&n, US_MSEC(500));
+	us_test_wait_blocked(c.b, 1);
+	us_test_advance(&n, US_MSEC(500));
 	job_join(&j2);
 	ck_assert_int_eq(j2.rc, -1);
 	ck_assert_int_eq(j2.err, ETIMEDOUT);
@@ -724,14 +620,14 @@ START_TEST(a_read_timeout_returns_the_part_that_came_and_loses_nothing)
 	EXPECT_ERR(us_read(c.b, buf, sizeof buf), EAGAIN);
 	EXPECT_ERR(us_recv(c.b, buf, sizeof buf), EAGAIN);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(readline_takes_one_line_and_not_a_byte_more)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET6, US_AF_INET6, &c);
 	const char *text = "one\ntwo\nthree is long\nrest";
@@ -758,14 +654,14 @@ START_TEST(readline_takes_one_line_and_not_a_byte_more)
 	ck_assert_str_eq(line, "");
 	EXPECT_ERR(us_readline(c.b, line, 1), EINVAL);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(readline_waits_for_the_newline_across_segments)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	ck_assert_int_eq(us_send(c.a, "GET / HT", 8), 8);
@@ -780,14 +676,14 @@ START_TEST(readline_waits_for_the_newline_across_segments)
 	ck_assert_int_eq(us_recv(c.b, line, sizeof line), 9);
 	ck_assert_mem_eq(line, "Host: x\r\n", 9);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(readall_and_readinto_read_until_the_peer_closes)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	static uint8_t data[10000];
@@ -812,7 +708,7 @@ START_TEST(readall_and_readinto_read_until_the_peer_closes)
 	ck_assert_int_eq(us_readinto(c.b, head, sizeof head, 0), 0);
 	us_close(c.b);
 	us_close(c.l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -830,8 +726,8 @@ static uint64_t checksum(const uint8_t *p, size_t len)
 START_TEST(sendall_moves_a_megabyte_intact)
 {
 	enum { MB = 1 << 20 };
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	uint8_t *data = malloc(MB);
@@ -860,15 +756,15 @@ START_TEST(sendall_moves_a_megabyte_intact)
 	free(got);
 	free(data);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(a_non_blocking_sendall_reports_what_it_queued)
 {
 	enum { BIG = 1 << 20 };
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	uint8_t *data = calloc(1, BIG);
@@ -886,7 +782,7 @@ START_TEST(a_non_blocking_sendall_reports_what_it_queued)
 		sent += now_sent;
 		if (round > 0 && now_sent == 0)
 			break;
-		sleep_ms(50);
+		us_test_sleep_ms(50);
 	}
 	ck_assert_uint_gt(sent, 0);
 	ck_assert_uint_lt(sent, BIG);
@@ -907,7 +803,7 @@ START_TEST(a_non_blocking_sendall_reports_what_it_queued)
 	free(got);
 	free(data);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -915,8 +811,8 @@ END_TEST
 
 START_TEST(shutdown_wr_half_closes_and_the_peer_still_answers)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET6, US_AF_INET6, &c);
 	ck_assert_int_eq(us_send(c.a, "question", 8), 8);
@@ -945,19 +841,19 @@ START_TEST(shutdown_wr_half_closes_and_the_peer_still_answers)
 	ck_assert(pa.revents & US_POLLHUP);
 	us_close(c.a);
 	us_close(c.l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(shutdown_rd_ends_the_stream_for_a_blocked_reader)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	struct job j = { 0 };
 	job_start(&j, do_recv, c.b);
-	wait_blocked(c.b, 1);
+	us_test_wait_blocked(c.b, 1);
 	ck_assert_int_eq(us_shutdown(c.b, US_SHUT_RD), 0);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 0);
@@ -967,19 +863,19 @@ START_TEST(shutdown_rd_ends_the_stream_for_a_blocked_reader)
 	ck_assert_int_eq(us_send(c.b, "ok", 2), 2);
 	expect_bytes(c.a, "ok");
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(so_linger_zero_aborts_and_the_peer_sees_econnreset)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	struct job j = { 0 };
 	job_start(&j, do_recv, c.b);
-	wait_blocked(c.b, 1);
+	us_test_wait_blocked(c.b, 1);
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
 	ck_assert_int_eq(us_setsockopt(c.a, US_SOL_SOCKET, US_SO_LINGER, &l, sizeof l), 0);
 	ck_assert_int_eq(us_close(c.a), 0);
@@ -992,14 +888,14 @@ START_TEST(so_linger_zero_aborts_and_the_peer_sees_econnreset)
 	ck_assert(p.revents & US_POLLHUP);
 	us_close(c.b);
 	us_close(c.l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(closing_with_unread_data_resets_the_connection)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET6, US_AF_INET6, &c);
 	ck_assert_int_eq(us_send(c.b, "unread", 6), 6);
@@ -1013,7 +909,7 @@ START_TEST(closing_with_unread_data_resets_the_connection)
 
 	/* The same for bytes readline read ahead and nobody took. */
 	int a = us_socket(n.a, US_AF_INET6, US_SOCK_STREAM, 0);
-	struct us_addr to = addr6(2, 80);
+	struct us_addr to = us_test_addr6(2, 80);
 	ck_assert_int_eq(us_connect(a, &to), 0);
 	int b = us_accept(c.l, NULL);
 	ck_assert_int_ge(b, 0);
@@ -1024,14 +920,14 @@ START_TEST(closing_with_unread_data_resets_the_connection)
 	EXPECT_ERR(us_recv(b, buf, sizeof buf), ECONNRESET);
 	us_close(b);
 	us_close(c.l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(so_linger_close_waits_for_the_ack_at_most_the_linger_time)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	struct linger l = { .l_onoff = 1, .l_linger = 5 };
@@ -1052,7 +948,7 @@ START_TEST(so_linger_close_waits_for_the_ack_at_most_the_linger_time)
 	/* The peer does not read: its window closes, the data and the FIN
 	 * are not all acknowledged, and the close gives up after 5 s. */
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
-	struct us_addr to = addr4(B_IP4, 80);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
 	ck_assert_int_eq(us_connect(a, &to), 0);
 	int b = us_accept(c.l, NULL);
 	ck_assert_int_ge(b, 0);
@@ -1069,16 +965,16 @@ START_TEST(so_linger_close_waits_for_the_ack_at_most_the_linger_time)
 		ck_assert_int_eq(errno, EAGAIN);
 		if (now_sent == 0)
 			break;
-		sleep_ms(20);
+		us_test_sleep_ms(20);
 	}
 	ck_assert_uint_gt(queued, 0);
 	struct job jc = { 0 };
 	job_start(&jc, do_close, a);
 	/* The handle is dead while close waits: move the clock until it returns. */
 	for (int i = 0; i < 20000 && !atomic_load(&jc.done); i++) {
-		sleep_ms(1);
+		us_test_sleep_ms(1);
 		if (i % 5 == 4)
-			advance(&n, US_MSEC(100));
+			us_test_advance(&n, US_MSEC(100));
 	}
 	job_join(&jc);
 	ck_assert_int_eq(jc.rc, 0);
@@ -1086,19 +982,19 @@ START_TEST(so_linger_close_waits_for_the_ack_at_most_the_linger_time)
 	EXPECT_ERR(us_getsocketsta(a), EBADF);
 	us_close(b);
 	us_close(c.l);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(getsocketsta_follows_a_connection_through_its_life)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_CLOSED);
 	int l = listener(n.b, US_AF_INET, 80);
 	ck_assert_int_eq(us_getsocketsta(l), US_TCP_LISTEN);
-	struct us_addr to = addr4(B_IP4, 80);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
 	ck_assert_int_eq(us_connect(a, &to), 0);
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_ESTABLISHED);
 	int b = us_accept(l, NULL);
@@ -1117,10 +1013,10 @@ START_TEST(getsocketsta_follows_a_connection_through_its_life)
 	wait_state(a, US_TCP_TIME_WAIT);
 	wait_state(b, US_TCP_CLOSED);
 	/* TIME_WAIT lasts 2 * MSL (60 s by default). */
-	advance(&n, US_SEC(59));
-	sleep_ms(20);
+	us_test_advance(&n, US_SEC(59));
+	us_test_sleep_ms(20);
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_TIME_WAIT);
-	advance(&n, US_SEC(1));
+	us_test_advance(&n, US_SEC(1));
 	wait_state(a, US_TCP_CLOSED);
 	ck_assert_int_eq(us_close(a), 0);
 	ck_assert_int_eq(us_close(b), 0);
@@ -1132,12 +1028,12 @@ START_TEST(getsocketsta_follows_a_connection_through_its_life)
 	/* An active open that waits for its SYN-ACK is SYN_SENT. */
 	a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_eq(us_setblocking(a, false), 0);
-	to = addr4(NOBODY, 80);
+	to = us_test_addr4(NOBODY, 80);
 	EXPECT_ERR(us_connect(a, &to), EINPROGRESS);
 	ck_assert_int_eq(us_getsocketsta(a), US_TCP_SYN_SENT);
 	us_close(a);
 	EXPECT_ERR(us_getsocketsta(a), EBADF);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
@@ -1165,8 +1061,8 @@ static void find_time_wait(struct us_stack *s, us_time_t now, void *arg)
  * on Linux), and then serves a new connection. */
 START_TEST(so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wait)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	ck_assert_int_eq(us_close(c.l), 0);
@@ -1181,13 +1077,13 @@ START_TEST(so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wa
 		us_runtime_with_core(n.b, find_time_wait, &tw);
 		in_time_wait = tw.found;
 		if (!in_time_wait)
-			sleep_ms(1);
+			us_test_sleep_ms(1);
 	}
 	ck_assert_msg(in_time_wait, "port 80 was never held by B's TIME_WAIT");
 
 	int l2 = us_socket(n.b, US_AF_INET, US_SOCK_STREAM, 0);
 	ck_assert_int_ge(l2, 0);
-	struct us_addr p80 = addr4(0, 80);
+	struct us_addr p80 = us_test_addr4(0, 80);
 	EXPECT_ERR(us_bind(l2, &p80), EADDRINUSE);
 	us_close(l2);
 	l2 = us_socket(n.b, US_AF_INET, US_SOCK_STREAM, 0);
@@ -1196,7 +1092,7 @@ START_TEST(so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wa
 	ck_assert_int_eq(us_listen(l2, 4), 0);
 
 	int a2 = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
-	struct us_addr to = addr4(B_IP4, 80);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
 	ck_assert_int_eq(us_connect(a2, &to), 0);
 	int b2 = us_accept(l2, NULL);
 	ck_assert_int_ge(b2, 0);
@@ -1205,17 +1101,17 @@ START_TEST(so_reuseaddr_rebinds_a_listener_while_an_old_connection_is_in_time_wa
 	us_close(a2);
 	us_close(b2);
 	us_close(l2);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(calls_in_the_wrong_state_get_clear_errnos)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, 0);
 	char buf[8];
-	struct us_addr got, to = addr4(B_IP4, 80);
+	struct us_addr got, to = us_test_addr4(B_IP4, 80);
 	EXPECT_ERR(us_send(s, "x", 1), ENOTCONN);
 	EXPECT_ERR(us_write(s, "x", 1), ENOTCONN);
 	EXPECT_ERR(us_sendall(s, "x", 1, NULL), ENOTCONN);
@@ -1228,7 +1124,7 @@ START_TEST(calls_in_the_wrong_state_get_clear_errnos)
 	EXPECT_ERR(us_shutdown(s, 7), EINVAL);
 	EXPECT_ERR(us_getpeername(s, &got), ENOTCONN);
 	EXPECT_ERR(us_connect(s, NULL), EFAULT);
-	struct us_addr six = addr6(2, 80);
+	struct us_addr six = us_test_addr6(2, 80);
 	EXPECT_ERR(us_connect(s, &six), EAFNOSUPPORT);
 	EXPECT_ERR(us_bind(s, &six), EAFNOSUPPORT);
 	struct us_addr any = { .family = US_AF_INET, .port = 0 };
@@ -1258,14 +1154,14 @@ START_TEST(calls_in_the_wrong_state_get_clear_errnos)
 	EXPECT_ERR(us_accept(c.l, NULL), EBADF);
 	EXPECT_ERR(us_listen(c.l, 1), EBADF);
 	EXPECT_ERR(us_close(c.b), EBADF);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(stream_options_are_set_and_read_back)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	int s = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, US_IPPROTO_TCP);
 	int v = -1;
 	size_t len = sizeof v;
@@ -1349,14 +1245,14 @@ START_TEST(stream_options_are_set_and_read_back)
 	EXPECT_ERR(us_setsockopt(u, US_SOL_SOCKET, US_SO_LINGER, &l, sizeof l), ENOPROTOOPT);
 	EXPECT_ERR(us_listen(u, 1), EOPNOTSUPP);
 	us_close(u);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(options_reach_the_connection)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	/* The accepted socket's options are its own. */
@@ -1371,14 +1267,14 @@ START_TEST(options_reach_the_connection)
 	ck_assert_int_eq(us_getsockopt(c.a, US_SOL_SOCKET, US_SO_KEEPALIVE, &v, &len), 0);
 	ck_assert_int_eq(v, 1);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(makefile_reads_lines_and_writes_when_flushed)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	FILE *w = us_makefile(c.a, "wb");
@@ -1388,7 +1284,7 @@ START_TEST(makefile_reads_lines_and_writes_when_flushed)
 	ck_assert_int_ge(fprintf(w, "line %d\n", 1), 0);
 	ck_assert_int_ge(fputs("line 2\n", w), 0);
 	/* Fully buffered: nothing has left yet. */
-	sleep_ms(20);
+	us_test_sleep_ms(20);
 	struct us_pollfd p = { .sock = c.b, .events = US_POLLIN };
 	ck_assert_int_eq(us_poll(&p, 1, 0), 0);
 	ck_assert_int_eq(fflush(w), 0);
@@ -1413,14 +1309,14 @@ START_TEST(makefile_reads_lines_and_writes_when_flushed)
 	ck_assert_int_eq(us_send(c.b, "k", 1), 1);
 	expect_bytes(c.a, "k");
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
 START_TEST(stopping_the_runtime_wakes_stream_calls_and_frees_the_connections)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	ck_assert_int_eq(us_send(c.a, "pending", 7), 7);
@@ -1429,9 +1325,9 @@ START_TEST(stopping_the_runtime_wakes_stream_calls_and_frees_the_connections)
 	job_start(&j, do_read, c.b);
 	struct job ja = { 0 };
 	job_start(&ja, do_accept, c.l);
-	wait_blocked(c.l, 1);
+	us_test_wait_blocked(c.l, 1);
 	/* The read took the 7 bytes and waits for more. */
-	wait_blocked(c.b, 1);
+	us_test_wait_blocked(c.b, 1);
 	us_runtime_stop(n.b);
 	job_join(&j);
 	job_join(&ja);
@@ -1452,8 +1348,8 @@ END_TEST
 
 START_TEST(poll_watches_listeners_and_connections_together)
 {
-	struct net n;
-	net_start(&n);
+	struct us_test_net n;
+	us_test_net_start(&n);
 	struct conn c;
 	connect_pair(&n, US_AF_INET, US_AF_INET, &c);
 	struct us_pollfd p[3] = {
@@ -1474,7 +1370,7 @@ START_TEST(poll_watches_listeners_and_connections_together)
 	expect_bytes(c.b, "wake");
 	ck_assert_int_eq(us_poll(p, 3, 0), 0);
 	conn_close(&c);
-	net_stop(&n);
+	us_test_net_stop(&n);
 }
 END_TEST
 
