@@ -157,6 +157,11 @@ struct us_stack_config {
 	/* TCP (RFC 9293 §3.4.2): the Maximum Segment Lifetime; TIME_WAIT lasts
 	 * twice as long. 0 picks US_TCP_DEFAULT_MSL. */
 	us_time_t tcp_msl;
+	/* Modern TCP (docs/tcp-modern.md), all on when zero; each can also be
+	 * switched per socket (US_OPT_WSCALE, US_OPT_TIMESTAMPS, US_OPT_SACK). */
+	bool tcp_no_wscale;     /* offer no window scaling (RFC 7323 §2) */
+	bool tcp_no_timestamps; /* offer no timestamps, so no PAWS (RFC 7323 §3-5) */
+	bool tcp_no_sack;       /* offer no SACK (RFC 2018); loss recovery is NewReno */
 };
 
 /* 30 s, so TIME_WAIT lasts 60 s as on Linux. Deviation: RFC 9293 §3.4.2
@@ -285,6 +290,11 @@ enum us_sock_opt {
 	US_OPT_KEEPCNT,   /* unanswered probes before the connection fails (9) */
 	US_OPT_LINGER,    /* -1: off; 0: close() aborts with RST; n > 0: seconds
 			   * (the runtime waits; the core closes gracefully) */
+	/* TCP, before connect() or listen() (the SYN carries them): offer the
+	 * option, 1 (the stack's default, see us_stack_config) or 0. */
+	US_OPT_WSCALE,     /* window scaling (RFC 7323 §2) */
+	US_OPT_TIMESTAMPS, /* timestamps and PAWS (RFC 7323 §3-5) */
+	US_OPT_SACK,       /* selective acknowledgments (RFC 2018, RFC 6675) */
 };
 
 struct us_udp;
@@ -443,6 +453,23 @@ struct us_tcp_info {
 	us_time_t srtt_us, rttvar_us, rto_us;
 	uint32_t retransmits;   /* segments sent again, all told */
 	uint32_t backoff;       /* consecutive timeouts now */
+	/* Added by the modern TCP issue (docs/tcp-modern.md). */
+	bool wscale_ok;         /* window scaling negotiated (RFC 7323 §2) */
+	uint8_t snd_wscale;     /* the peer's shift: its windows are scaled by it */
+	uint8_t rcv_wscale;     /* ours */
+	bool ts_ok;             /* timestamps negotiated (RFC 7323 §3) */
+	bool sack_ok;           /* SACK negotiated (RFC 2018) */
+	bool in_recovery;       /* fast recovery (SACK-based or NewReno) */
+	uint32_t bytes_in_flight; /* SND.MAX - SND.UNA */
+	uint32_t pipe;          /* RFC 6675 pipe (bytes), while in SACK recovery */
+	uint32_t sacked_bytes;  /* bytes the scoreboard holds as SACKed */
+	uint64_t sack_blocks_rcvd; /* SACK blocks that arrived (D-SACK included) */
+	uint64_t dsacks_rcvd;   /* of those, D-SACK blocks (RFC 2883) */
+	uint64_t sack_blocks_sent;
+	uint64_t fast_recoveries; /* entries into fast recovery */
+	uint64_t rto_timeouts;  /* retransmission timeouts, all told */
+	uint64_t paws_drops;    /* segments dropped by PAWS (RFC 7323 §5) */
+	uint32_t ts_recent;     /* TS.Recent */
 };
 int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
 /* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the

@@ -190,6 +190,9 @@ int us_sock_setopt(struct us_sock_opts *o, int family, bool bound, enum us_sock_
 	case US_OPT_KEEPINTVL:
 	case US_OPT_KEEPCNT:
 	case US_OPT_LINGER:
+	case US_OPT_WSCALE:
+	case US_OPT_TIMESTAMPS:
+	case US_OPT_SACK:
 		/* TCP's own: tcp.c keeps them. */
 		return -ENOPROTOOPT;
 	}
@@ -230,6 +233,9 @@ int us_sock_getopt(const struct us_sock_opts *o, int family, enum us_sock_opt op
 	case US_OPT_KEEPINTVL:
 	case US_OPT_KEEPCNT:
 	case US_OPT_LINGER:
+	case US_OPT_WSCALE:
+	case US_OPT_TIMESTAMPS:
+	case US_OPT_SACK:
 		return -ENOPROTOOPT;
 	}
 	return -ENOPROTOOPT;

@@ -444,6 +444,7 @@ static struct us_tcp *tcb_new(struct us_stack *s, int family, int *err)
 	t->linger_s = -1;
 	t->peer_mss = US_TCP_DEFAULT_MSS;
 	t->rto = US_TCP_RTO_INIT;
+	us_tcp_opt_defaults(t);
 	us_tcp_cancel_timers(t);
 	if (t->v4)
 		map4(0, &t->tu.laddr);
@@ -820,6 +821,9 @@ struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg)
 	t->keepintvl_s = l->keepintvl_s;
 	t->keepcnt = l->keepcnt;
 	t->linger_s = l->linger_s;
+	t->want_wscale = l->want_wscale;
+	t->want_ts = l->want_ts;
+	t->want_sack = l->want_sack;
 	t->tu = seg->tu;
 	t->v4 = seg->v4;
 	t->bound = true;
@@ -1245,6 +1249,19 @@ int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value)
 			return -EINVAL;
 		t->linger_s = value;
 		return 0;
+	case US_OPT_WSCALE:
+	case US_OPT_TIMESTAMPS:
+	case US_OPT_SACK:
+		/* Offered on the SYN: fixed once it has left. */
+		if (t->state != US_TCP_CLOSED && t->state != US_TCP_LISTEN)
+			return -EISCONN;
+		if (opt == US_OPT_WSCALE)
+			t->want_wscale = value != 0;
+		else if (opt == US_OPT_TIMESTAMPS)
+			t->want_ts = value != 0;
+		else
+			t->want_sack = value != 0;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -1280,6 +1297,15 @@ int us_tcp_getopt(const struct us_tcp *t, enum us_sock_opt opt, int *value)
 		return 0;
 	case US_OPT_LINGER:
 		*value = t->linger_s;
+		return 0;
+	case US_OPT_WSCALE:
+		*value = t->want_wscale;
+		return 0;
+	case US_OPT_TIMESTAMPS:
+		*value = t->want_ts;
+		return 0;
+	case US_OPT_SACK:
+		*value = t->want_sack;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -1348,6 +1374,23 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->rto_us = t->rto;
 	out->retransmits = t->retransmits;
 	out->backoff = t->timeouts;
+	out->wscale_ok = t->wscale_ok;
+	out->snd_wscale = t->wscale_ok ? t->snd_wscale : 0;
+	out->rcv_wscale = t->wscale_ok ? t->rcv_wscale : 0;
+	out->ts_ok = t->ts_ok;
+	out->sack_ok = t->sack_ok;
+	out->in_recovery = t->in_recovery;
+	out->bytes_in_flight = t->snd_max - t->snd_una;
+	out->pipe = t->in_recovery && t->sack_ok ? us_tcp_sack_pipe(t) : 0;
+	for (int i = 0; i < t->n_sacked; i++)
+		out->sacked_bytes += t->sacked[i].end - t->sacked[i].start;
+	out->sack_blocks_rcvd = t->sack_blocks_rcvd;
+	out->dsacks_rcvd = t->dsacks_rcvd;
+	out->sack_blocks_sent = t->sack_blocks_sent;
+	out->fast_recoveries = t->fast_recoveries;
+	out->rto_timeouts = t->rto_timeouts;
+	out->paws_drops = t->paws_drops;
+	out->ts_recent = t->ts_recent;
 	return 0;
 }
 

@@ -13,7 +13,11 @@
  *                 ACKs (Nagle, sender SWS avoidance), and RSTs without a TCB
  *   tcp_timer.c   the timers (RFC 9293 §3.10.8, RFC 6298, RFC 1122
  *                 §4.2.2.17, §4.2.3.6), RTT estimation, congestion control
- *                 (RFC 5681, RFC 6582)
+ *                 (RFC 5681, RFC 6582, RFC 6928)
+ *   tcp_opt.c     the options of modern TCP (docs/tcp-modern.md): window
+ *                 scaling, timestamps and PAWS (RFC 7323), SACK blocks and
+ *                 D-SACK (RFC 2018, RFC 2883), the SACK scoreboard and RFC
+ *                 6675 loss recovery
  *
  * Read first: RFC 9293 §3.3 (the state diagram, the variables), then
  * docs/tcp.md, then tcp_input.c from us_tcp_input4() down.
@@ -45,18 +49,33 @@ struct us_iface;
 struct us_ipv4_hdr;
 struct us_ipv6_hdr;
 struct us_tcp_hdr;
+struct us_tcp_opts;
 
-/* Socket buffer sizes when the user sets none (Linux's tcp_rmem and
- * tcp_wmem defaults are 131072 and 16384, grown by autotuning; we have no
- * autotuning and start at the larger one). */
-#define US_TCP_RCVBUF_DEFAULT 131072u
-#define US_TCP_SNDBUF_DEFAULT 131072u
+/* Socket buffer sizes when the user sets none. Linux's tcp_rmem and
+ * tcp_wmem defaults are 131072 and 16384, grown by autotuning up to 6 MB
+ * and 4 MB. We have no autotuning, so the fixed size is the window: with
+ * window scaling (RFC 7323) a 256 KB ring lets 256 KB be in flight, enough
+ * for 100 Mbit/s at 20 ms of RTT (the bandwidth-delay product is 250 KB),
+ * where 64 KB capped the same path at 26 Mbit/s. During SACK recovery the
+ * receiver holds everything above a hole, so a larger ring also means a
+ * loss does not close the window. The ring is malloc()ed once per
+ * connection; untouched pages of it cost no memory. */
+#define US_TCP_RCVBUF_DEFAULT 262144u
+#define US_TCP_SNDBUF_DEFAULT 262144u
 
 /* RFC 9293 §3.7.1 (MUST-15): without an MSS option, "the default of 536". */
 #define US_TCP_DEFAULT_MSS 536
-/* The window field without window scaling. Not implemented: window
- * scaling, SACK and timestamps (RFC 7323, RFC 2018), a later issue. */
+/* The window field (unscaled: the SYN's, or without window scaling). */
 #define US_TCP_MAX_WIN 65535u
+/* RFC 7323 §5.5: "If a connection remains idle for more than 24 days ...
+ * TS.Recent ... MUST be considered invalid" for PAWS. */
+#define US_TCP_PAWS_IDLE US_SEC(24 * 24 * 3600)
+/* SACKed ranges the sender remembers per connection (the scoreboard's
+ * bounded memory): beyond it the highest ones are forgotten, which is
+ * safe (that data may only be sent again). */
+#define US_TCP_SACK_RANGES 16
+/* RFC 6675 §2: "DupThresh ... 3". */
+#define US_TCP_DUPTHRESH 3
 
 /* RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been made
  * ... the sender SHOULD set RTO <- 1 second". */
@@ -171,10 +190,40 @@ struct us_tcp {
 	uint32_t rcv_adv;   /* right edge of the window we last announced */
 	uint32_t rcv_acked; /* RCV.NXT last acknowledged */
 	struct us_tcp_ring rcvq;
+	/* Out-of-order ranges, the most recently changed first: they are
+	 * also the SACK blocks we report (RFC 2018 §4). */
 	uint8_t n_ooo;
 	struct {
 		uint32_t start, end;
 	} ooo[US_TCP_OOO_RANGES];
+	/* RFC 2883: a duplicate to report once in the first SACK block. */
+	bool dsack_pending;
+	uint32_t dsack_start, dsack_end;
+
+	/* Options (tcp_opt.c): what we offer (from the stack and the socket
+	 * options) and what the handshake agreed. */
+	bool want_wscale, want_ts, want_sack;
+	bool wscale_ok;
+	uint8_t snd_wscale; /* RFC 7323 Snd.Wind.Shift: the peer's windows << it */
+	uint8_t rcv_wscale; /* Rcv.Wind.Shift: our windows >> it */
+	bool ts_ok;         /* Snd.TS.OK */
+	uint32_t ts_offset; /* added to our millisecond clock (RFC 7323 §5.4) */
+	uint32_t ts_recent; /* TS.Recent */
+	us_time_t ts_recent_age; /* when TS.Recent was set (§5.5) */
+	bool ts_recent_valid;
+	uint32_t ts_first;  /* the TSval of our SYN: older echoes are bogus */
+	bool sack_ok;
+
+	/* The SACK scoreboard (RFC 6675 §3): SACKed ranges above SND.UNA,
+	 * sorted by sequence, disjoint. */
+	uint8_t n_sacked;
+	struct {
+		uint32_t start, end;
+	} sacked[US_TCP_SACK_RANGES];
+	uint32_t high_rxt;   /* HighRxt */
+	uint32_t rescue_rxt; /* RescueRxt */
+	bool rescue_valid;
+	uint32_t pipe;       /* the last SetPipe() */
 
 	/* Congestion control (RFC 5681, RFC 6582), bytes. */
 	uint32_t cwnd, ssthresh;
@@ -191,6 +240,8 @@ struct us_tcp {
 	uint32_t backoff;  /* RFC 6298 §5.5 doublings of the RTO, until a new sample */
 	uint32_t timeouts; /* consecutive timeouts without an ACK of new data */
 	uint32_t retransmits;
+	uint64_t sack_blocks_rcvd, dsacks_rcvd, sack_blocks_sent;
+	uint64_t fast_recoveries, rto_timeouts, paws_drops;
 
 	/* Timers: absolute deadlines, US_TIME_NEVER when off. */
 	us_time_t t_rexmt;   /* retransmission */
@@ -221,6 +272,7 @@ struct us_tcp_seg {
 	bool v4;
 	int ifindex;
 	uint32_t seq, ack, wnd;
+	uint32_t seq_in; /* SEG.SEQ as it arrived, before trimming */
 	uint8_t flags;
 	const uint8_t *data;
 	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
@@ -288,6 +340,51 @@ uint32_t us_tcp_send_mss(const struct us_tcp *t);
 /* The window to announce now (receiver SWS avoidance, never shrinking). */
 uint32_t us_tcp_rcv_window(struct us_tcp *t);
 
+/* ---- tcp_opt.c ---- */
+/* A new TCB takes what it offers from the stack's configuration. */
+void us_tcp_opt_defaults(struct us_tcp *t);
+/* The options of our SYN or SYN-ACK (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
+void us_tcp_syn_options(struct us_tcp *t, struct us_tcp_opts *o, bool syn_ack);
+/* The options of any other segment: TSopt, SACK blocks on ACKs. */
+void us_tcp_seg_options(struct us_tcp *t, struct us_tcp_opts *o, uint8_t flags);
+/* Option bytes every non-SYN segment carries (the TSopt): taken off the
+ * MSS (RFC 6691 §2). */
+uint32_t us_tcp_fixed_opt_len(const struct us_tcp *t);
+/* Bytes of SACK blocks the next segment will carry. */
+uint32_t us_tcp_sack_opt_len(const struct us_tcp *t);
+/* The peer's SYN (or SYN-ACK, active: true): what is agreed. */
+void us_tcp_negotiate(struct us_tcp *t, const struct us_tcp_seg *seg, bool active);
+/* The window field for a window of win bytes (scaled, RFC 7323 §2.3);
+ * *announced gets what the peer will read back. */
+uint16_t us_tcp_window_field(const struct us_tcp *t, uint32_t win, bool syn, uint32_t *announced);
+/* RFC 7323 §5.3 R1 and §3.2 (a segment without TSopt): false when the
+ * segment must be dropped (an ACK is then owed, t->ack_now). */
+bool us_tcp_paws_ok(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* RFC 7323 §4.3 / §5.3 R3: an acceptable segment may update TS.Recent. */
+void us_tcp_ts_update_recent(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* RFC 7323 §4.1: an RTT sample (µs) from the TSecr of an ACK of new
+ * data; -1 when there is none. */
+us_time_t us_tcp_ts_rtt(const struct us_tcp *t, const struct us_tcp_seg *seg);
+/* RFC 2883: remember [start, end) as a duplicate to report. */
+void us_tcp_dsack_note(struct us_tcp *t, uint32_t start, uint32_t end);
+/* RFC 2018 §4 bookkeeping: the out-of-order range holding seq becomes the
+ * most recent one. */
+void us_tcp_ooo_touch(struct us_tcp *t, int i);
+/* The peer's SACK blocks into the scoreboard (RFC 6675 Update()); true
+ * when they SACKed data not SACKed before. */
+bool us_tcp_sack_update(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* SND.UNA moved: forget what is below it. */
+void us_tcp_sack_prune(struct us_tcp *t);
+void us_tcp_sack_clear(struct us_tcp *t);
+/* RFC 6675 IsLost(SND.UNA): the first hole is lost. */
+bool us_tcp_sack_first_lost(const struct us_tcp *t);
+/* RFC 6675 SetPipe(). */
+uint32_t us_tcp_sack_pipe(const struct us_tcp *t);
+/* RFC 6675 §5 (C): send while cwnd - pipe >= 1 SMSS, by NextSeg(). */
+void us_tcp_sack_output(struct us_tcp *t);
+/* Is the byte at seq SACKed? (retransmission after a timeout skips it) */
+bool us_tcp_sack_has(const struct us_tcp *t, uint32_t seq, uint32_t *end);
+
 /* ---- tcp_timer.c ---- */
 void us_tcp_poll(struct us_stack *s);
 us_time_t us_tcp_next_deadline(const struct us_stack *s);
@@ -296,8 +393,12 @@ void us_tcp_arm_rexmt(struct us_tcp *t);
 /* SND.UNA moved on by acked (SYN and FIN included; data_acked of it were
  * bytes of the send ring) to ack: RTT sample, congestion window, timers. */
 void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_t data_acked);
-/* A duplicate ACK (RFC 5681 §2): fast retransmit and recovery. */
+/* A duplicate ACK (RFC 5681 §2, RFC 6675 §2): fast retransmit and
+ * recovery. */
 void us_tcp_dupack(struct us_tcp *t);
+/* An RTT sample of r µs (RFC 6298 §2); samples: how many the sender
+ * expects per RTT (RFC 7323 Appendix G), 1 for classic timing. */
+void us_tcp_rtt_sample(struct us_tcp *t, us_time_t r, uint32_t samples);
 /* Arms the keep-alive timer from the last segment received. */
 void us_tcp_arm_keepalive(struct us_tcp *t);
 /* Starts TIME_WAIT's 2*MSL (again). */

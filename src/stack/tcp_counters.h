@@ -48,6 +48,13 @@
 	X(TCP_DELAYED_ACKS, "tcp.delayed_acks")                                                    \
 	X(TCP_TIME_WAIT_REUSED, "tcp.time_wait_reused")                                            \
 	X(TCP_ICMP_ERRORS, "tcp.icmp_errors")                                                      \
-	X(TCP_ICMP_ERRORS_IGNORED, "tcp.icmp_errors_ignored")
+	X(TCP_ICMP_ERRORS_IGNORED, "tcp.icmp_errors_ignored")                                      \
+	X(TCP_WSCALE_CLAMPED, "tcp.wscale_above_14")                                               \
+	X(TCP_DROP_NO_TIMESTAMP, "tcp.drop_no_timestamp")                                          \
+	X(TCP_DROP_PAWS, "tcp.drop_paws")                                                          \
+	X(TCP_DSACKS_SENT, "tcp.dsacks_sent")                                                      \
+	X(TCP_DSACKS_RECEIVED, "tcp.dsacks_received")                                              \
+	X(TCP_SACK_RECOVERIES, "tcp.sack_recoveries")                                              \
+	X(TCP_SACK_RESCUES, "tcp.sack_rescue_retransmits")
 
 #endif

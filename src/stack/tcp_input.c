@@ -64,9 +64,11 @@ static uint16_t peer_mss_of(const struct us_tcp_hdr *h)
 }
 
 /* The receive side of a connection from the peer's SYN (RFC 9293 §3.10.7.2
- * and .3: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ"). */
+ * and .3: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ"), and the
+ * options both SYNs agree on (tcp_opt.c). */
 static void take_syn(struct us_tcp *t, const struct us_tcp_seg *seg)
 {
+	us_tcp_negotiate(t, seg, t->state == US_TCP_SYN_SENT);
 	t->irs = seg->seq;
 	t->rcv_nxt = seg->seq + 1;
 	t->rcv_adv = t->rcv_nxt;
@@ -255,7 +257,10 @@ static enum step first_check_sequence(struct us_tcp *t, struct us_tcp_seg *seg)
 	if (!ok) {
 		/* "If an incoming segment is not acceptable, an
 		 * acknowledgment should be sent in reply (unless the RST bit
-		 * is set, if so drop the segment and return)". */
+		 * is set, if so drop the segment and return)". Data wholly
+		 * before RCV.NXT is a duplicate: RFC 2883 D-SACK reports it. */
+		if (seg->len && seq_le(seg->seq + seg->len, t->rcv_nxt))
+			us_tcp_dsack_note(t, seg->seq, seg->seq + seg->len);
 		if (!(seg->flags & US_TCP_RST)) {
 			/* TIME_WAIT: a retransmitted FIN restarts the 2 MSL
 			 * wait (its ACK was lost). */
@@ -278,6 +283,7 @@ static enum step first_check_sequence(struct us_tcp *t, struct us_tcp_seg *seg)
 		}
 		if (skip > seg->len)
 			skip = seg->len;
+		us_tcp_dsack_note(t, seg->seq, seg->seq + skip);
 		seg->data += skip;
 		seg->len -= skip;
 		seg->seq += skip;
@@ -379,6 +385,27 @@ static bool fin_acked(const struct us_tcp *t)
 }
 
 /*
+ * RFC 7323 §4.1 (RTTM): "A TSecr value received in a segment is used to
+ * update the averaged RTT measurement only if the segment acknowledges
+ * some new data". Appendix G: with a sample on every ACK, RFC 6298's gains
+ * are divided by the samples expected per RTT, ExpectedSamples =
+ * ceiling(FlightSize / (SMSS * 2)), so RTTVAR keeps its meaning.
+ */
+static void rtt_from_timestamps(struct us_tcp *t, const struct us_tcp_seg *seg)
+{
+	us_time_t r = us_tcp_ts_rtt(t, seg);
+	if (r < 0)
+		return;
+	uint32_t mss = us_tcp_send_mss(t);
+	uint32_t flight = t->snd_max - t->snd_una;
+	uint32_t expected = (flight + 2 * mss - 1) / (2 * mss);
+	us_tcp_rtt_sample(t, r, expected ? expected : 1);
+	/* The classic sample would measure the same thing, less well. */
+	t->rtt_timing = false;
+	t->backoff = 0;
+}
+
+/*
  * The ACK of the ESTABLISHED state (and those that share it): "If SND.UNA
  * < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments on the
  * retransmission queue that are thereby entirely acknowledged are removed.
@@ -406,7 +433,9 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		return DONE;
 	}
 	uint32_t old_wnd = t->snd_wnd;
+	bool sacked_new = us_tcp_sack_update(t, seg);
 	if (seq_gt(seg->ack, t->snd_una)) {
+		rtt_from_timestamps(t, seg);
 		uint32_t acked = seg->ack - t->snd_una;
 		/* The ring holds data from snd_buf_seq on: drop what is
 		 * acknowledged of it (not the SYN before, nor the FIN after). */
@@ -421,16 +450,19 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		t->snd_una = seg->ack;
 		if (seq_lt(t->snd_nxt, t->snd_una))
 			t->snd_nxt = t->snd_una;
+		us_tcp_sack_prune(t);
 		us_tcp_ack_advanced(t, acked, seg->ack, data_acked);
 		/* Room in the send buffer: a writer may go on. */
 		us_tcp_notify(t);
 	} else if (seg->ack == t->snd_una && seg->len == 0 &&
-		   !(seg->flags & (US_TCP_SYN | US_TCP_FIN)) && seg->wnd == old_wnd &&
-		   t->snd_max != t->snd_una && old_wnd != 0) {
+		   !(seg->flags & (US_TCP_SYN | US_TCP_FIN)) &&
+		   (seg->wnd == old_wnd || sacked_new) && t->snd_max != t->snd_una &&
+		   old_wnd != 0) {
 		/* RFC 5681 §2's DUPLICATE ACKNOWLEDGMENT: (a) outstanding data,
 		 * (b) no data, (c) SYN and FIN off, (d) SEG.ACK = SND.UNA, (e)
-		 * the same window. Not into a zero window: the persist timer
-		 * deals with that. */
+		 * the same window; RFC 6675 §2 counts an ACK that SACKs new
+		 * data as one whatever its window. Not into a zero window:
+		 * the persist timer deals with that. */
 		us_tcp_dupack(t);
 	}
 	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
@@ -554,22 +586,38 @@ static enum step sixth_check_urg(struct us_tcp *t, const struct us_tcp_seg *seg)
 	return GO_ON;
 }
 
-/* Remembers [start, end) as received out of order, merging ranges. False
- * when it would need more ranges than we keep. */
+static void ooo_remove(struct us_tcp *t, int i)
+{
+	memmove(&t->ooo[i], &t->ooo[i + 1], (size_t)(t->n_ooo - i - 1) * sizeof t->ooo[0]);
+	t->n_ooo--;
+}
+
+/* Remembers [start, end) as received out of order, merging ranges; the
+ * range it ends up in becomes the first (the most recent: RFC 2018 §4's
+ * first SACK block). A segment wholly inside a range is a duplicate (RFC
+ * 2883). False when it would need more ranges than we keep. */
 static bool ooo_add(struct us_tcp *t, uint32_t start, uint32_t end)
 {
+	for (int i = 0; i < t->n_ooo; i++) {
+		if (seq_ge(start, t->ooo[i].start) && seq_le(end, t->ooo[i].end)) {
+			us_tcp_dsack_note(t, start, end);
+			us_tcp_ooo_touch(t, i);
+			return true;
+		}
+	}
 	for (int i = 0; i < t->n_ooo; i++) {
 		if (seq_le(start, t->ooo[i].end) && seq_ge(end, t->ooo[i].start)) {
 			start = seq_min(start, t->ooo[i].start);
 			end = seq_max(end, t->ooo[i].end);
-			t->ooo[i] = t->ooo[--t->n_ooo];
+			ooo_remove(t, i);
 			i = -1; /* merged: look again from the start */
 		}
 	}
 	if (t->n_ooo == US_TCP_OOO_RANGES)
 		return false;
-	t->ooo[t->n_ooo].start = start;
-	t->ooo[t->n_ooo].end = end;
+	memmove(&t->ooo[1], &t->ooo[0], (size_t)t->n_ooo * sizeof t->ooo[0]);
+	t->ooo[0].start = start;
+	t->ooo[0].end = end;
 	t->n_ooo++;
 	return true;
 }
@@ -585,7 +633,7 @@ static bool ooo_advance(struct us_tcp *t)
 				t->rcvq.len += more;
 				t->rcv_nxt += more;
 			}
-			t->ooo[i] = t->ooo[--t->n_ooo];
+			ooo_remove(t, i);
 			i = -1;
 			moved = true;
 		}
@@ -734,6 +782,26 @@ static enum step eighth_check_fin(struct us_tcp *t, const struct us_tcp_seg *seg
 	return GO_ON;
 }
 
+/* RFC 7323 §2.3: "The window field in a segment where the SYN bit is set
+ * ... MUST NOT be scaled"; every other window is SEG.WND << Snd.Wind.Shift. */
+static void scale_window(struct us_tcp *t, struct us_tcp_seg *seg)
+{
+	if (t->wscale_ok && !(seg->flags & US_TCP_SYN))
+		seg->wnd <<= t->snd_wscale;
+}
+
+/* RFC 7323 §5.3 R1 (PAWS) and §3.2 (a segment without the TSopt), before
+ * the first step: a segment that fails is answered with an ACK and
+ * dropped. */
+static enum step timestamps_check(struct us_tcp *t, struct us_tcp_seg *seg)
+{
+	if (us_tcp_paws_ok(t, seg))
+		return GO_ON;
+	if (t->ack_now)
+		us_tcp_output(t);
+	return DONE;
+}
+
 /* The states after SYN-SENT: the numbered steps in order. */
 static int synchronized_arrives(struct us_tcp *t, struct us_tcp_seg *seg)
 {
@@ -742,9 +810,16 @@ static int synchronized_arrives(struct us_tcp *t, struct us_tcp_seg *seg)
 	t->keep_probes = 0;
 	us_tcp_arm_keepalive(t);
 
-	enum step r = first_check_sequence(t, seg);
+	scale_window(t, seg);
+	/* RFC 7323 §5.3: PAWS (R1) comes before the window test (R2). */
+	enum step r = timestamps_check(t, seg);
 	if (r == GO_ON)
+		r = first_check_sequence(t, seg);
+	if (r == GO_ON) {
+		/* R3: an acceptable segment may update TS.Recent. */
+		us_tcp_ts_update_recent(t, seg);
 		r = second_check_rst(t, seg);
+	}
 	if (r == GO_ON)
 		r = third_check_security(t, seg);
 	if (r == GO_ON)
@@ -825,6 +900,7 @@ static int parse(struct us_stack *s, struct us_iface *ifc, const uint8_t *buf, s
 	seg->h = h;
 	seg->ifindex = ifc->index;
 	seg->seq = h->seq;
+	seg->seq_in = h->seq;
 	seg->ack = h->ack;
 	seg->wnd = h->window;
 	seg->flags = h->flags;

@@ -46,6 +46,12 @@ uint32_t us_tcp_send_mss(const struct us_tcp *t)
 	uint32_t mss = pmtu > hdrs ? pmtu - hdrs : US_TCP_DEFAULT_MSS;
 	if (t->peer_mss < mss)
 		mss = t->peer_mss;
+	/* RFC 6691 §2: "the sender MUST reduce the TCP data length to account
+	 * for any IP or TCP options that it is including in the packets that
+	 * it sends": the TSopt every segment carries (SACK blocks, which
+	 * come and go, are taken off where a segment is cut). */
+	uint32_t fixed = us_tcp_fixed_opt_len(t);
+	mss = mss > fixed + 64 ? mss - fixed : mss;
 	return mss ? mss : 1;
 }
 
@@ -59,7 +65,10 @@ uint32_t us_tcp_send_mss(const struct us_tcp *t)
 uint32_t us_tcp_rcv_window(struct us_tcp *t)
 {
 	uint32_t space = us_tcp_rcv_space(t);
-	uint32_t win = space < US_TCP_MAX_WIN ? space : US_TCP_MAX_WIN;
+	/* RFC 7323 §2.3: with window scaling the window may say up to
+	 * 65535 << Rcv.Wind.Shift. */
+	uint32_t max = US_TCP_MAX_WIN << (t->wscale_ok ? t->rcv_wscale : 0);
+	uint32_t win = space < max ? space : max;
 	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	if (win <= cur)
 		return cur;
@@ -115,21 +124,22 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 		.flags = flags,
 	};
 	uint32_t win;
-	if (flags & US_TCP_SYN) {
-		/* RFC 9293 §3.7.1 (MUST-14 allows sending it always; we do,
-		 * on SYNs only, as it may only appear there). */
-		h.opts.has_mss = true;
-		h.opts.mss = t->adv_mss;
+	bool syn = flags & US_TCP_SYN;
+	if (syn) {
+		us_tcp_syn_options(t, &h.opts, flags & US_TCP_ACK);
 		uint32_t space = us_tcp_rcv_space(t);
 		win = space < US_TCP_MAX_WIN ? space : US_TCP_MAX_WIN;
 	} else {
+		us_tcp_seg_options(t, &h.opts, flags);
 		win = us_tcp_rcv_window(t);
 	}
 	if (flags & US_TCP_RST)
 		win = 0;
-	h.window = (uint16_t)win;
+	h.window = us_tcp_window_field(t, win, syn, &win);
 	if (flags & US_TCP_ACK)
 		h.ack = t->rcv_nxt;
+	if (h.opts.sack_count && seq_lt(h.opts.sack[0].left, t->rcv_nxt))
+		us_count(s, US_CTR_TCP_DSACKS_SENT);
 	size_t hlen = us_tcp_opts_len(&h.opts) + US_TCP_HDR_LEN;
 	struct us_pbuf *b = us_stack_alloc(s, (uint32_t)hlen + len);
 	if (!b) {
@@ -145,7 +155,10 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 		t->rcv_acked = t->rcv_nxt;
 		t->t_delack = US_TIME_NEVER;
 		t->ack_now = false;
-		if (!(flags & US_TCP_RST))
+		/* The right edge never moves left (RFC 9293 §3.8.6.2.2): a
+		 * scaled window rounded down may say a little less than the
+		 * edge already offered, which stays. */
+		if (!(flags & US_TCP_RST) && seq_gt(t->rcv_nxt + win, t->rcv_adv))
 			t->rcv_adv = t->rcv_nxt + win;
 	}
 	bool again = (len || (flags & (US_TCP_SYN | US_TCP_FIN))) && seq_lt(seq, t->snd_max);
@@ -246,8 +259,13 @@ static void output_syn(struct us_tcp *t)
  */
 static void output_data(struct us_tcp *t)
 {
-	uint32_t mss = us_tcp_send_mss(t);
+	/* RFC 6675 §5: in SACK-based loss recovery, what leaves is chosen by
+	 * NextSeg() within cwnd - pipe (tcp_opt.c); below, the window test
+	 * (SND.NXT - SND.UNA against cwnd) then lets nothing more out. */
+	if (t->in_recovery && t->sack_ok)
+		us_tcp_sack_output(t);
 	for (;;) {
+		uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
 		uint32_t data_end = t->snd_buf_seq + t->sndq.len;
 		uint32_t avail = seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;

@@ -35,22 +35,21 @@ void us_tcp_cancel_timers(struct us_tcp *t)
 	t->t_close = US_TIME_NEVER;
 }
 
-/* RFC 5681 §3.1: "IW = 4*SMSS if SMSS <= 1095; 3*SMSS if 1095 < SMSS <=
- * 2190; 2*SMSS if SMSS > 2190". */
+/* RFC 6928 §2: "IW = min (10*MSS, max (2*MSS, 14600))" (10 segments of
+ * 1460 bytes), in place of RFC 5681 §3.1's 2 to 4 segments. */
 void us_tcp_start_cwnd(struct us_tcp *t)
 {
 	uint32_t mss = us_tcp_send_mss(t);
 	t->ssthresh = UINT32_MAX;
-	/* "If the SYN or SYN/ACK is lost, the initial window used by a
-	 * sender after a correctly transmitted SYN MUST be one segment". */
-	if (t->retransmits)
+	/* RFC 5681 §3.1: "If the SYN or SYN/ACK is lost, the initial window
+	 * used by a sender after a correctly transmitted SYN MUST be one
+	 * segment" (RFC 6928 §2 keeps this rule). */
+	if (t->retransmits) {
 		t->cwnd = mss;
-	else if (mss > 2190)
-		t->cwnd = 2 * mss;
-	else if (mss > 1095)
-		t->cwnd = 3 * mss;
-	else
-		t->cwnd = 4 * mss;
+		return;
+	}
+	uint32_t floor = 2 * mss > 14600 ? 2 * mss : 14600;
+	t->cwnd = 10 * mss < floor ? 10 * mss : floor;
 }
 
 /* The RTO with the backoff of RFC 6298 §5.5, capped (§2.5). */
@@ -109,10 +108,12 @@ void us_tcp_arm_keepalive(struct us_tcp *t)
 
 /* ---- Round-trip time (RFC 6298 §2) ------------------------------------------ */
 
-static void rtt_sample(struct us_tcp *t, us_time_t r)
+void us_tcp_rtt_sample(struct us_tcp *t, us_time_t r, uint32_t samples)
 {
 	if (r < 1)
 		r = 1;
+	if (samples < 1)
+		samples = 1;
 	if (!t->have_rtt) {
 		/* (2.2) "SRTT <- R, RTTVAR <- R/2" */
 		t->srtt = r;
@@ -121,10 +122,12 @@ static void rtt_sample(struct us_tcp *t, us_time_t r)
 	} else {
 		/* (2.3) "RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|,
 		 * SRTT <- (1 - alpha) * SRTT + alpha * R'" with alpha = 1/8,
-		 * beta = 1/4. */
+		 * beta = 1/4, both divided by the samples expected per RTT
+		 * (RFC 7323 Appendix G) when every ACK gives one. */
 		us_time_t d = t->srtt > r ? t->srtt - r : r - t->srtt;
-		t->rttvar = (3 * t->rttvar + d) / 4;
-		t->srtt = (7 * t->srtt + r) / 8;
+		us_time_t k = (us_time_t)samples;
+		t->rttvar += (d - t->rttvar) / (4 * k);
+		t->srtt += (r - t->srtt) / (8 * k);
 	}
 	/* "RTO <- SRTT + max (G, K*RTTVAR)" with K = 4 and G our clock's
 	 * granularity (1 µs), then (2.4) and (2.5)'s bounds. */
@@ -177,7 +180,7 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	/* RFC 6298 §3 with Karn's algorithm: only a segment sent once is
 	 * timed (rtt_timing is cleared on any retransmission). */
 	if (t->rtt_timing && seq_ge(ack, t->rtt_seq)) {
-		rtt_sample(t, s->now - t->rtt_start);
+		us_tcp_rtt_sample(t, s->now - t->rtt_start, 1);
 		t->rtt_timing = false;
 		/* RFC 6298 §5: a new measurement may "collapse" the RTO
 		 * back down after it has been subject to exponential back
@@ -195,6 +198,18 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 		us_tcp_arm_rexmt(t);
 
 	uint32_t mss = us_tcp_send_mss(t);
+	if (t->in_recovery && t->sack_ok) {
+		/* RFC 6675 §5: an ACK that covers RecoveryPoint ends the
+		 * recovery (cwnd stays at ssthresh, set on entry); a partial
+		 * one only updates the scoreboard, and us_tcp_output() sends
+		 * what NextSeg() picks within cwnd - pipe. */
+		if (seq_ge(ack, t->recover)) {
+			t->in_recovery = false;
+			t->dupacks = 0;
+			t->cwnd = t->ssthresh;
+		}
+		return;
+	}
 	if (t->in_recovery) {
 		if (seq_ge(ack, t->recover)) {
 			/* RFC 6582 §3.2 (3) full acknowledgment: "Set cwnd to
@@ -262,6 +277,11 @@ void us_tcp_dupack(struct us_tcp *t)
 	us_count(s, US_CTR_TCP_DUP_ACKS);
 	t->dupacks++;
 	uint32_t mss = us_tcp_send_mss(t);
+	if (t->in_recovery && t->sack_ok) {
+		/* RFC 6675 §5: no window inflation; the scoreboard (updated
+		 * already) and pipe say what may leave. */
+		return;
+	}
 	if (t->in_recovery) {
 		/* RFC 5681 §3.2 (4): "For each additional duplicate ACK
 		 * received (after the third), cwnd MUST be incremented by
@@ -269,11 +289,14 @@ void us_tcp_dupack(struct us_tcp *t)
 		t->cwnd += mss;
 		return;
 	}
-	if (t->dupacks < 3) {
+	/* RFC 6675 §5 (2): "If DupAcks < DupThresh but IsLost (HighACK + 1)
+	 * returns true ... go to step (4)" (enter recovery). */
+	bool lost = us_tcp_sack_first_lost(t);
+	if (t->dupacks < US_TCP_DUPTHRESH && !lost) {
 		limited_transmit(t, mss);
 		return;
 	}
-	if (t->dupacks != 3)
+	if (t->dupacks != US_TCP_DUPTHRESH && !lost)
 		return;
 	/* RFC 6582 §3.2 (2): "If the cumulative acknowledgment field didn't
 	 * cover more than recover, there is no fast retransmit" (the
@@ -284,11 +307,33 @@ void us_tcp_dupack(struct us_tcp *t)
 	 * sequence number transmitted in the variable recover", ssthresh
 	 * per eq. 4, retransmit, "cwnd = ssthresh + 3*SMSS". */
 	us_count(s, US_CTR_TCP_FAST_RETRANS);
+	t->fast_recoveries++;
 	t->recover = t->snd_max;
 	t->ssthresh = half_flight(t, mss);
+	t->in_recovery = true;
+	if (t->sack_ok) {
+		/* RFC 6675 §5 (4.1) "RecoveryPoint = HighData", (4.2)
+		 * "ssthresh = cwnd = (FlightSize / 2)", (4.3) "Retransmit the
+		 * first data segment presumed dropped", (4.4) "Run SetPipe ()"
+		 * and go on sending by (C): us_tcp_output(). */
+		us_count(s, US_CTR_TCP_SACK_RECOVERIES);
+		t->cwnd = t->ssthresh;
+		t->rescue_valid = false;
+		t->high_rxt = t->snd_una;
+		uint32_t end;
+		uint32_t n = mss;
+		if (t->n_sacked && seq_lt(t->sacked[0].start, t->snd_una + n))
+			n = t->sacked[0].start - t->snd_una;
+		if (us_tcp_sack_has(t, t->snd_una, &end))
+			n = 0;
+		if (n) {
+			retransmit_first(t);
+			t->high_rxt = t->snd_una + n;
+		}
+		return;
+	}
 	retransmit_first(t);
 	t->cwnd = t->ssthresh + 3 * mss;
-	t->in_recovery = true;
 }
 
 /* ---- The timers ---------------------------------------------------------------- */
@@ -338,6 +383,11 @@ static bool rexmt_fires(struct us_tcp *t)
 	if (t->timeouts >= limit)
 		return give_up(t);
 	us_count(s, US_CTR_TCP_RTO_TIMEOUTS);
+	t->rto_timeouts++;
+	/* RFC 2018 §8: "After a retransmit timeout the data sender SHOULD
+	 * turn off all of the SACKed bits, since the timeout might indicate
+	 * that the data receiver has reneged." */
+	us_tcp_sack_clear(t);
 	uint32_t mss = us_tcp_send_mss(t);
 	/* RFC 5681 eq. 4 when "the given segment has not yet been resent by
 	 * way of the retransmission timer"; then "cwnd to no more than the
