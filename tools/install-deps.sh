@@ -15,6 +15,8 @@ packages=(
 	iproute2 iputils-ping iputils-arping tshark tcpdump radvd
 	# the UDP echo test (socat) and the resolver test (dnsmasq, a real DNS server)
 	socat dnsmasq-base python3
+	# the Python package (python/, docs/python.md) and its tests
+	python3-dev python3-pytest
 	# the kernel's TCP clients for the demo's services and the TCP tests
 	# (curl for HTTP; ncat for echo, chargen and discard)
 	curl ncat
