@@ -35,3 +35,14 @@ cc -std=c11 -Wall -Wextra -Werror "$dest/user.c" -o "$dest/user" \
 out=$("$dest/user")
 [[ $out == "next deadline: never" ]] || { echo "install-check: unexpected output: $out" >&2; exit 1; }
 echo "install-check: headers, library and ustack.pc work from $prefix"
+
+# The Python package, when it was built: importable from where meson
+# installed it (python/meson.build builds it for /usr/bin/python3).
+pkg=$(find "$dest" -path '*/ustack/__init__.py' | head -n 1)
+if [[ -n $pkg ]]; then
+	pydir=$(dirname "$(dirname "$pkg")")
+	out=$(LD_LIBRARY_PATH=$libdir PYTHONPATH=$pydir /usr/bin/python3 -c \
+		'from ustack import socket, usocket; print(socket.SOCK_STREAM, socket.AF_INET6, usocket is socket)')
+	[[ $out == "1 10 True" ]] || { echo "install-check: the installed Python package says: $out" >&2; exit 1; }
+	echo "install-check: the Python package imports from $pydir"
+fi
