@@ -82,7 +82,7 @@ const char *us_cli_ip4(struct us_cli_link *l, const char *arg)
 
 const char *us_cli_ip6(struct us_cli_link *l, const char *arg)
 {
-	if (!strcmp(arg, "none")) {
+	if (!strcmp(arg, "none") || !strcmp(arg, "slaac")) {
 		l->cfg.has_ipv6 = false;
 		return NULL;
 	}
@@ -202,12 +202,16 @@ static enum us_cli_log trace_rank(enum us_trace_kind k)
 	return US_CLI_LOG_DEBUG;
 }
 
+void us_cli_trace_print(const struct us_cli_link *l, const struct us_trace_event *ev)
+{
+	if (trace_rank(ev->kind) <= l->log)
+		fprintf(stderr, "[%10.6f] %s\n", (double)ev->now / 1e6, ev->msg);
+}
+
 /* Runs on the stack thread with the core lock held: prints and returns. */
 static void trace(void *ctx, const struct us_trace_event *ev)
 {
-	const struct us_cli_link *l = ctx;
-	if (trace_rank(ev->kind) <= l->log)
-		fprintf(stderr, "[%10.6f] %s\n", (double)ev->now / 1e6, ev->msg);
+	us_cli_trace_print(ctx, ev);
 }
 
 void us_cli_link_trace(struct us_cli_link *l)
@@ -291,6 +295,40 @@ const char *us_cli_seconds(const char *arg, double min, double max, double *out)
 	if (errno || end == arg || *end || !(v >= min) || !(v <= max))
 		return "not a number of seconds in range";
 	*out = v;
+	return NULL;
+}
+
+const char *us_cli_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*arg == '-')
+		return "not a size in range";
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg)
+		return "not a size in range";
+	uint64_t mult = 1;
+	if (*end) {
+		switch (*end) {
+		case 'k':
+		case 'K':
+			mult = 1000;
+			break;
+		case 'M':
+			mult = 1000 * 1000;
+			break;
+		case 'G':
+			mult = 1000 * 1000 * 1000;
+			break;
+		default:
+			return "not a size (N, Nk, NM or NG)";
+		}
+		if (end[1])
+			return "not a size (N, Nk, NM or NG)";
+	}
+	if (v > max / mult || v * mult < min || v * mult > max)
+		return "not a size in range";
+	*out = v * mult;
 	return NULL;
 }
 

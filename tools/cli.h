@@ -56,8 +56,9 @@ void us_cli_link_defaults(struct us_cli_link *l, enum us_cli_log log);
 const char *us_cli_tap(struct us_cli_link *l, const char *arg);
 /* --ip4 ADDR/LEN or "none"; LEN defaults to 32. */
 const char *us_cli_ip4(struct us_cli_link *l, const char *arg);
-/* --ip6 ADDR/LEN or "none" (then only the link-local address, plus what
- * SLAAC makes from Router Advertisements); LEN defaults to 128. */
+/* --ip6 ADDR/LEN, or "none" or "slaac" (the same: only the link-local
+ * address, plus what SLAAC makes from Router Advertisements); LEN defaults
+ * to 128. */
 const char *us_cli_ip6(struct us_cli_link *l, const char *arg);
 /* --gw4 ADDR: default route through ADDR. */
 const char *us_cli_gw4(struct us_cli_link *l, const char *arg);
@@ -106,8 +107,11 @@ enum us_cli_opt {
  * message for a bad argument, or NULL), false when it is not. */
 bool us_cli_link_option(struct us_cli_link *l, int opt, const char *arg, const char **err);
 
-/* Installs us_cli_trace as the core's trace hook, printing up to l->log. */
+/* Installs a trace hook that calls us_cli_trace_print. */
 void us_cli_link_trace(struct us_cli_link *l);
+/* Prints one core trace message to stderr when its kind is within l->log
+ * ("[  12.345678] msg"); for a tool with a trace hook of its own. */
+void us_cli_trace_print(const struct us_cli_link *l, const struct us_trace_event *ev);
 
 /*
  * Attaching to the TAP device turns its carrier on, but the kernel sends on
@@ -124,6 +128,9 @@ int us_cli_wait_ipv6_dad(struct us_runtime *rt, const struct us_cli_link *l, int
 
 /* A positive number of seconds in [min, max]; NULL or a message. */
 const char *us_cli_seconds(const char *arg, double min, double max, double *out);
+/* A byte count "N", "Nk", "NM" or "NG" (powers of 1000, as tcpdump -C) in
+ * [min, max]; NULL or a message. */
+const char *us_cli_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* An integer in [min, max]; NULL or a message. */
 const char *us_cli_long(const char *arg, long min, long max, long *out);
 

@@ -417,6 +417,9 @@ struct us_demo_tcp *us_demo_tcp_start(const struct us_demo_tcp_config *cfg)
 	size_t used = 0;
 	for (int svc = 0; svc < N_SERVICES; svc++) {
 		uint16_t port = svc == SVC_HTTP ? cfg->http_port : fixed_ports[svc];
+		if ((svc == SVC_ECHO && cfg->no_echo) || (svc == SVC_DISCARD && cfg->no_discard) ||
+		    (svc == SVC_CHARGEN && cfg->no_chargen))
+			port = 0;
 		if (!port)
 			continue;
 		bool ok[2] = {false, false};

@@ -24,6 +24,7 @@ struct us_demo_tcp_config {
 	bool ipv4, ipv6;       /* which families to listen on */
 	uint16_t http_port;    /* 0: no HTTP */
 	const char *http_root; /* static files from here; NULL: the built-in page */
+	bool no_echo, no_discard, no_chargen; /* leave these services out */
 };
 
 struct us_demo_tcp;

@@ -52,7 +52,9 @@
  *   us_runtime_with_core), one line per endpoint,
  *   "tcp STATE# STATE_NAME LOCAL REMOTE snd_queued=N rcv_queued=N", then
  *   "total N" (an interface tests rely on); /status.html the same as a
- *   table.
+ *   table; /stat the live view of ustack-stat (tools/demo_live.c): every
+ *   socket like `ss -tan` with RTT, cwnd and retransmits, then the
+ *   counters like `netstat -s`.
  * - Date on every response (RFC 9110 §6.6.1: an origin server with a clock
  *   "MUST generate a Date header field" for 2xx, 3xx and 4xx).
  *
@@ -65,6 +67,8 @@
  * Read tools/http_server.h first.
  */
 #include "http_server.h"
+
+#include "demo_live.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -794,6 +798,8 @@ static const char builtin_page[] =
     "<ul>\n"
     "<li><a href=\"/status\">/status</a>: every TCP endpoint of the stack (text)</li>\n"
     "<li><a href=\"/status.html\">/status.html</a>: the same as a table</li>\n"
+    "<li><a href=\"/stat\">/stat</a>: every socket like <code>ss -tan</code> and the\n"
+    "counters like <code>netstat -s</code> (what <code>ustack-stat</code> shows)</li>\n"
     "</ul>\n"
     "<p>Also served: TCP echo (port 7, RFC 862), discard (9, RFC 863), chargen (19,\n"
     "RFC 864) and UDP echo (7).</p>\n"
@@ -868,6 +874,21 @@ static bool answer(struct conn *c, const struct request *r, bool keep_alive)
 			    body.p, body.len, head_only, keep_alive, echo_ka, NULL);
 		}
 		free(body.p);
+		goto done;
+	}
+	if (!strcmp(path, "/stat")) {
+		size_t len;
+		char *body = us_demo_stat_text(c->h->rt, US_DEMO_STAT_SOCKETS | US_DEMO_STAT_COUNTERS,
+					       &len);
+		if (!body) {
+			status = 500;
+			ok = respond_error(c, status, head_only, keep_alive, NULL);
+		} else {
+			length = len;
+			ok = respond(c, 200, "text/plain; charset=utf-8", body, len, head_only,
+				     keep_alive, echo_ka, NULL);
+		}
+		free(body);
 		goto done;
 	}
 	if (c->h->has_root) {

@@ -2,11 +2,13 @@
 /*
  * ustack-demo - brings ustack up on a TAP device and serves until stopped.
  *
- *   ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]
- *               [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]
- *               [--log LEVEL] [--duration SECONDS] [--no-udp-echo]
- *               [--no-tcp] [--http-root DIR] [--http-port N]
- *               [--dns ADDR] [--host NAME=ADDR]...
+ *   ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|slaac|none]
+ *               [--gw4 ADDR] [--mac MAC] [--mtu N] [--log LEVEL]
+ *               [--pcap FILE [--pcap-max SIZE] [--pcap-files N]]
+ *               [--transitions FILE|none] [--show-transitions]
+ *               [--stat-socket PATH|none] [--services LIST]
+ *               [--duration SECONDS] [--no-udp-echo] [--no-tcp]
+ *               [--http-root DIR] [--http-port N] [--dns ADDR] [--host NAME=ADDR]...
  *
  * It attaches to the TAP device NAME (made beforehand with
  * `ip tuntap add NAME mode tap`) or creates it when there is none, writes
@@ -29,10 +31,18 @@
  * built-in page, and the stack's TCP table at /status and /status.html).
  * tools/demo_tcp.c and tools/http_server.c hold them.
  *
+ * What it shows of itself (tools/demo_live.c): the capture (--pcap, with
+ * --pcap-max and --pcap-files rotating as tcpdump -C -W does), the
+ * transition log (every TCP state change with its time, endpoints and
+ * cause; beside the capture, and on stdout with --show-transitions), and
+ * the live view that ustack-stat reads from the UNIX socket --stat-socket
+ * (and HTTP serves at /stat).
+ *
  * tools/demo.sh runs it inside a network namespace of its own; the TAP
  * tests in tests/tap/ run it against the kernel's ping and UDP sockets.
  *
- * Read tools/cli.h and include/ustack/ustack.h first, then tools/demo_tcp.h.
+ * Read tools/cli.h and include/ustack/ustack.h first, then tools/demo_tcp.h
+ * and tools/demo_live.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,36 +54,110 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <ustack/tap.h>
 #include <ustack/ustack.h>
 
 #include "cli.h"
+#include "demo_live.h"
 #include "demo_tcp.h"
 
 static const char usage[] =
-	"usage: ustack-demo [--tap NAME] [--ip4 ADDR/LEN|none] [--ip6 ADDR/LEN|none]\n"
-	"                   [--gw4 ADDR] [--mac MAC] [--mtu N] [--pcap FILE]\n"
-	"                   [--log quiet|info|drop|debug] [--duration SECONDS]\n"
-	"                   [--no-udp-echo] [--no-tcp] [--http-root DIR] [--http-port N]\n"
-	"                   [--dns ADDR] [--host NAME=ADDR]...\n"
-	"\n"
+	"usage: ustack-demo [OPTION]...\n"
 	"Brings ustack up on a TAP device (created when missing) and serves until\n"
-	"SIGINT/SIGTERM or the duration ends, over IPv4 and IPv6: UDP echo (RFC 862)\n"
-	"on port 7 unless --no-udp-echo; unless --no-tcp, TCP echo (7), discard (9,\n"
-	"RFC 863: prints each connection's byte count and SHA-256), chargen (19,\n"
-	"RFC 864) and HTTP/1.1 on --http-port (default 80): GET and HEAD, files\n"
-	"from --http-root DIR (else a built-in page at /), the stack's TCP table at\n"
-	"/status (text) and /status.html. --dns and --host configure\n"
-	"the stack's resolver (name server, hosts table). Defaults: --tap tap0\n"
-	"--ip4 198.51.100.2/24 --ip6 2001:db8:1::2/64 (kernel side: 198.51.100.1,\n"
-	"2001:db8:1::1), no gateway, MAC random and locally administered, MTU the\n"
-	"device's, --log info. --ip6 none leaves only the link-local address and\n"
-	"what SLAAC makes from Router Advertisements (prefix + EUI-64 of the MAC).\n";
+	"SIGINT/SIGTERM or the duration ends, over IPv4 and IPv6.\n"
+	"\n"
+	"Link and addresses:\n"
+	"  --tap NAME             the TAP device (default tap0)\n"
+	"  --ip4 ADDR/LEN|none    the stack's IPv4 address (default 198.51.100.2/24)\n"
+	"  --ip6 ADDR/LEN|slaac|none  its IPv6 address (default 2001:db8:1::2/64);\n"
+	"                         slaac (or none): only the link-local address and what\n"
+	"                         SLAAC makes from Router Advertisements\n"
+	"  --gw4 ADDR             IPv4 default route (default none)\n"
+	"  --mac MAC              (default random, locally administered)\n"
+	"  --mtu N                1280..65535 (default the device's)\n"
+	"  --dns ADDR, --host NAME=ADDR  the stack's resolver\n"
+	"Services (all by default):\n"
+	"  --services LIST        a comma list of udp-echo, echo, discard, chargen,\n"
+	"                         http, or all: UDP echo on port 7 (RFC 862); TCP echo\n"
+	"                         (7), discard (9, RFC 863: prints each connection's\n"
+	"                         byte count and SHA-256), chargen (19, RFC 864), HTTP/1.1\n"
+	"  --no-udp-echo, --no-tcp  leave out UDP echo, all TCP services\n"
+	"  --http-port N          (default 80): GET and HEAD, files from --http-root DIR\n"
+	"                         (else a built-in page at /), the TCP table at /status\n"
+	"                         and /status.html, the live view at /stat\n"
+	"What it shows:\n"
+	"  --log LEVEL            quiet, info (default), drop or debug: core messages\n"
+	"                         on stderr\n"
+	"  --pcap FILE            every frame in and out (Wireshark, tshark -r)\n"
+	"  --pcap-max SIZE        rotate at SIZE bytes (N, Nk, NM, NG) into FILE.1,\n"
+	"                         FILE.2, ... as tcpdump -C does (default: no limit)\n"
+	"  --pcap-files N         keep at most N files, the oldest is removed (default 10)\n"
+	"  --transitions FILE|none  the transition log: every TCP state change (time,\n"
+	"                         endpoints, OLD -> NEW, cause); default FILE beside\n"
+	"                         the capture (FILE.pcap -> FILE.transitions), none\n"
+	"                         without --pcap\n"
+	"  --show-transitions     print the transition log on stdout as well\n"
+	"  --stat-socket PATH|none  serve the live view to ustack-stat on this UNIX\n"
+	"                         socket (default " "/run/ustack-demo.sock as root)\n"
+	"  --duration SECONDS     stop after this long\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"The kernel side of the default addresses is 198.51.100.1 and 2001:db8:1::1.\n";
 
 static void die_usage(const char *msg, const char *arg)
 {
-	fprintf(stderr, "ustack-demo: %s%s%s\n\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
+	fprintf(stderr, "ustack-demo: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "", usage);
 	exit(2);
+}
+
+/* The trace hook: the core's messages on stderr by --log, and each TCP
+ * state change into the transition log. Core lock held. */
+struct trace_ctx {
+	const struct us_cli_link *l;
+	struct us_demo_translog *tl;
+	bool show_transitions; /* then the log prints state changes, not --log */
+};
+
+static void trace(void *ctx, const struct us_trace_event *ev)
+{
+	const struct trace_ctx *t = ctx;
+	if (!(t->show_transitions && ev->kind == US_TRACE_STATE))
+		us_cli_trace_print(t->l, ev);
+	us_demo_translog_event(t->tl, ev);
+}
+
+/* The services --services names; false for an unknown one. */
+struct services {
+	bool udp_echo, echo, discard, chargen, http;
+};
+
+static bool parse_services(const char *arg, struct services *sv)
+{
+	*sv = (struct services){0};
+	char buf[256];
+	if (!*arg || strlen(arg) >= sizeof buf)
+		return false;
+	strcpy(buf, arg);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "all"))
+			*sv = (struct services){true, true, true, true, true};
+		else if (!strcmp(w, "udp-echo"))
+			sv->udp_echo = true;
+		else if (!strcmp(w, "echo"))
+			sv->echo = true;
+		else if (!strcmp(w, "discard"))
+			sv->discard = true;
+		else if (!strcmp(w, "chargen"))
+			sv->chargen = true;
+		else if (!strcmp(w, "http"))
+			sv->http = true;
+		else
+			return false;
+	}
+	return true;
 }
 
 static void print_counters(struct us_stack *s, us_time_t now, void *arg)
@@ -269,53 +353,124 @@ static void print_banner(const struct us_cli_link *l, const struct addr_view *v)
 	fflush(stdout);
 }
 
+/* "demo.pcap" -> "demo.transitions", "x" -> "x.transitions". */
+static char *transitions_beside(const char *pcap)
+{
+	size_t n = strlen(pcap);
+	const char *dot = strrchr(pcap, '.');
+	const char *slash = strrchr(pcap, '/');
+	if (dot && (!slash || dot > slash + 1))
+		n = (size_t)(dot - pcap);
+	char *out = malloc(n + sizeof ".transitions");
+	if (out) {
+		memcpy(out, pcap, n);
+		strcpy(out + n, ".transitions");
+	}
+	return out;
+}
+
 int main(int argc, char **argv)
 {
+	enum {
+		OPT_DURATION = 0x200,
+		OPT_NO_UDP_ECHO,
+		OPT_NO_TCP,
+		OPT_HTTP_ROOT,
+		OPT_HTTP_PORT,
+		OPT_PCAP_MAX,
+		OPT_PCAP_FILES,
+		OPT_TRANSITIONS,
+		OPT_SHOW_TRANSITIONS,
+		OPT_STAT_SOCKET,
+		OPT_SERVICES,
+	};
 	static const struct option opts[] = {
 		US_CLI_LINK_OPTIONS,
 		US_CLI_NAME_OPTIONS,
-		{ "duration", required_argument, 0, 'd' },
-		{ "no-udp-echo", no_argument, 0, 'E' },
-		{ "no-tcp", no_argument, 0, 'T' },
-		{ "http-root", required_argument, 0, 'R' },
-		{ "http-port", required_argument, 0, 'P' },
+		{ "duration", required_argument, 0, OPT_DURATION },
+		{ "no-udp-echo", no_argument, 0, OPT_NO_UDP_ECHO },
+		{ "no-tcp", no_argument, 0, OPT_NO_TCP },
+		{ "http-root", required_argument, 0, OPT_HTTP_ROOT },
+		{ "http-port", required_argument, 0, OPT_HTTP_PORT },
+		{ "pcap-max", required_argument, 0, OPT_PCAP_MAX },
+		{ "pcap-files", required_argument, 0, OPT_PCAP_FILES },
+		{ "transitions", required_argument, 0, OPT_TRANSITIONS },
+		{ "show-transitions", no_argument, 0, OPT_SHOW_TRANSITIONS },
+		{ "stat-socket", required_argument, 0, OPT_STAT_SOCKET },
+		{ "services", required_argument, 0, OPT_SERVICES },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	static struct us_cli_link l; /* large (the hosts table); cfg.hosts points into it */
 	us_cli_link_defaults(&l, US_CLI_LOG_INFO);
 	double duration = -1;
-	bool udp_echo = true, tcp = true;
+	struct services sv = { true, true, true, true, true };
 	const char *http_root = NULL;
 	long http_port = 80;
+	uint64_t pcap_max = 0;
+	long pcap_files = 10;
+	const char *transitions = NULL;
+	bool show_transitions = false;
+	char stat_default[64];
+	if (geteuid() == 0)
+		snprintf(stat_default, sizeof stat_default, US_DEMO_STAT_SOCKET_ROOT);
+	else
+		snprintf(stat_default, sizeof stat_default, US_DEMO_STAT_SOCKET_USER,
+			 (unsigned)geteuid());
+	const char *stat_socket = stat_default;
 
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		const char *err = NULL;
 		switch (c) {
-		case 'd':
+		case OPT_DURATION:
 			if (us_cli_seconds(optarg, 0.001, 1e9, &duration))
 				err = "duration must be a positive number of seconds";
 			break;
-		case 'E':
-			udp_echo = false;
+		case OPT_NO_UDP_ECHO:
+			sv.udp_echo = false;
 			break;
-		case 'T':
-			tcp = false;
+		case OPT_NO_TCP:
+			sv.echo = sv.discard = sv.chargen = sv.http = false;
 			break;
-		case 'R':
+		case OPT_HTTP_ROOT:
 			http_root = optarg;
 			break;
-		case 'P':
+		case OPT_HTTP_PORT:
 			if (us_cli_long(optarg, 1, 65535, &http_port))
 				err = "HTTP port must be 1..65535";
+			break;
+		case OPT_PCAP_MAX:
+			if (us_cli_size(optarg, 1000, UINT64_C(1) << 40, &pcap_max))
+				err = "--pcap-max must be a size from 1k to 1099G (N, Nk, NM or NG)";
+			break;
+		case OPT_PCAP_FILES:
+			if (us_cli_long(optarg, 1, 100000, &pcap_files))
+				err = "--pcap-files must be 1..100000";
+			break;
+		case OPT_TRANSITIONS:
+			transitions = optarg;
+			break;
+		case OPT_SHOW_TRANSITIONS:
+			show_transitions = true;
+			break;
+		case OPT_STAT_SOCKET:
+			stat_socket = optarg;
+			break;
+		case OPT_SERVICES:
+			if (!parse_services(optarg, &sv))
+				err = "services are a comma list of udp-echo, echo, discard, chargen, "
+				      "http, all";
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
 		case ':':
 			die_usage("option needs an argument", argv[optind - 1]);
+			break;
+		case '?':
+			die_usage("unknown option", argv[optind - 1]);
 			break;
 		default:
 			if (!us_cli_link_option(&l, c, optarg, &err))
@@ -332,7 +487,30 @@ int main(int argc, char **argv)
 	struct stat root_st;
 	if (http_root && (stat(http_root, &root_st) < 0 || !S_ISDIR(root_st.st_mode)))
 		die_usage("--http-root is not a directory", http_root);
-	us_cli_link_trace(&l);
+	if (strlen(stat_socket) >= 100)
+		die_usage("--stat-socket path too long (at most 99 bytes)", stat_socket);
+	/* The capture is ours (with rotation), not the runtime's. */
+	const char *pcap = l.cfg.pcap_path;
+	l.cfg.pcap_path = NULL;
+	if ((pcap_max || pcap_files != 10) && !pcap)
+		die_usage("--pcap-max and --pcap-files need --pcap", NULL);
+	char *transitions_path = NULL;
+	if (!transitions && pcap)
+		transitions_path = transitions_beside(pcap);
+	else if (transitions && strcmp(transitions, "none"))
+		transitions_path = strdup(transitions);
+	struct us_demo_translog *tl = NULL;
+	if (transitions_path || show_transitions) {
+		tl = us_demo_translog_open(transitions_path, show_transitions);
+		if (!tl) {
+			fprintf(stderr, "ustack-demo: cannot write the transition log %s: %s\n",
+				transitions_path, strerror(errno));
+			return 1;
+		}
+	}
+	struct trace_ctx tctx = { .l = &l, .tl = tl, .show_transitions = show_transitions };
+	l.cfg.stack.trace = trace;
+	l.cfg.stack.trace_ctx = &tctx;
 
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
@@ -342,19 +520,44 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
 	int rc;
+	if (pcap) {
+		/* Open the device here, as the runtime would, and put the
+		 * capture between it and the stack. */
+		struct us_tap_options topt = { .bring_up = true };
+		rc = us_tap_open(&l.cfg.driver, l.cfg.tap_name, &topt);
+		if (rc < 0) {
+			fprintf(stderr, "ustack-demo: cannot start on %s: %s\n", l.cfg.tap_name,
+				strerror(-rc));
+			return 1;
+		}
+		rc = us_demo_capture_wrap(&l.cfg.driver, pcap, pcap_max, (unsigned)pcap_files);
+		if (rc < 0) {
+			fprintf(stderr, "ustack-demo: cannot write the capture %s: %s\n", pcap,
+				strerror(-rc));
+			l.cfg.driver.ops->close(l.cfg.driver.ctx);
+			return 1;
+		}
+	}
 	struct us_runtime *rt = us_runtime_start(&l.cfg, &rc);
 	if (!rt) {
 		fprintf(stderr, "ustack-demo: cannot start on %s: %s\n", l.cfg.tap_name, strerror(-rc));
 		return 1;
 	}
+	us_demo_translog_attach(tl, rt);
+	l.cfg.pcap_path = pcap; /* for the banner */
 	struct addr_view seen = { .ifindex = us_runtime_ifindex(rt) }, now_view = seen;
 	us_runtime_with_core(rt, read_addrs, &seen);
 	print_banner(&l, &seen);
 	struct addr_view none = { .n = 0 };
 	report_changes(&none, &seen);
+	if (pcap && pcap_max)
+		printf("capture rotates at %llu bytes, at most %ld files (%s, %s.1, ...)\n",
+		       (unsigned long long)pcap_max, pcap_files, pcap, pcap);
+	if (transitions_path)
+		printf("transition log in %s\n", transitions_path);
 
 	struct echo echo4 = { .sock = -1 }, echo6 = { .sock = -1 };
-	if (udp_echo) {
+	if (sv.udp_echo) {
 		bool ok4 = echo_start(rt, &echo4, US_AF_INET);
 		bool ok6 = echo_start(rt, &echo6, US_AF_INET6);
 		printf("udp echo (RFC 862) on port %d:%s%s\n", ECHO_PORT, ok4 ? " IPv4" : "",
@@ -362,13 +565,16 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	struct us_demo_tcp *tcp_services = NULL;
-	if (tcp) {
+	if (sv.echo || sv.discard || sv.chargen || sv.http) {
 		struct us_demo_tcp_config tc = {
 			.rt = rt,
 			.ipv4 = l.has_ipv4,
 			.ipv6 = true, /* the link-local and SLAAC addresses at least */
-			.http_port = (uint16_t)http_port,
+			.http_port = sv.http ? (uint16_t)http_port : 0,
 			.http_root = http_root,
+			.no_echo = !sv.echo,
+			.no_discard = !sv.discard,
+			.no_chargen = !sv.chargen,
 		};
 		tcp_services = us_demo_tcp_start(&tc);
 		if (!tcp_services && http_root) {
@@ -376,14 +582,29 @@ int main(int argc, char **argv)
 			us_runtime_stop(rt);
 			echo_finish(&echo4);
 			echo_finish(&echo6);
+			us_demo_translog_close(tl);
+			free(transitions_path);
 			return 1;
 		}
+	}
+	struct us_demo_statsrv *statsrv = NULL;
+	if (strcmp(stat_socket, "none")) {
+		statsrv = us_demo_statsrv_start(rt, tl, stat_socket, &rc);
+		if (statsrv)
+			printf("live view: ustack-stat --socket %s (sockets, counters, --follow)\n",
+			       stat_socket);
+		else
+			/* Not fatal: another demo may hold the default socket. */
+			fprintf(stderr, "ustack-demo: no live view on %s: %s\n", stat_socket,
+				rc == -EADDRINUSE ? "another ustack-demo serves there" : strerror(-rc));
+		fflush(stdout);
 	}
 
 	/* Wait for a stop signal, looking at the addresses ten times a second
 	 * to report DAD and SLAAC as they happen. */
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	int sig = 0;
 	for (;;) {
 		struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
 		if (duration > 0) {
@@ -396,7 +617,7 @@ int main(int argc, char **argv)
 			if (left < 0.1)
 				tick.tv_nsec = (long)(left * 1e9);
 		}
-		int sig = sigtimedwait(&stop, NULL, &tick);
+		sig = sigtimedwait(&stop, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
@@ -405,12 +626,21 @@ int main(int argc, char **argv)
 		report_changes(&seen, &now_view);
 		seen = now_view;
 	}
+	if (sig == SIGINT || sig == SIGTERM)
+		printf("ustack-demo: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	printf("ustack counters:\n");
 	us_runtime_with_core(rt, print_counters, NULL);
-	us_runtime_stop(rt);
+	us_demo_statsrv_stop(statsrv);
+	us_runtime_stop(rt); /* closes the capture too */
 	echo_finish(&echo4);
 	echo_finish(&echo6);
 	us_demo_tcp_finish(tcp_services);
+	us_demo_translog_close(tl);
+	if (pcap)
+		printf("capture: %s\n", pcap);
+	if (transitions_path)
+		printf("transition log: %s\n", transitions_path);
+	free(transitions_path);
 	printf("ustack stopped\n");
 	return 0;
 }
