@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench-core - the core alone: two stacks in one process joined by an
+ * in-memory cable, driven from one thread through the core API
+ * (include/ustack/core.h): no TAP, no runtime, no lock, no system call on
+ * the data path (the clock is CLOCK_MONOTONIC through the vDSO).
+ *
+ *   bench-core bulk [--bytes N] [--mtu N]   N bytes from A to B over one
+ *                                           TCP connection (default 1 GB,
+ *                                           MTU 1500): Gbit/s of wall time,
+ *                                           CPU time per byte
+ *   bench-core idle [--conns N]             N connections from A to B,
+ *                                           established and idle (default
+ *                                           10,000): memory per endpoint
+ *
+ * The cable is a pair of frame queues that this program owns: a stack's
+ * transmit callback copies the frame into the queue towards the other
+ * stack, and the pump hands queued frames to us_stack_input() (never from
+ * inside a transmit, so no stack is entered twice). It is the in-memory
+ * link of src/drivers/mem without its mutex and eventfd, which are there
+ * for two threads and would add system calls here.
+ *
+ * Prints one "RESULT key=value ..." line. Read include/ustack/core.h first.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ustack/core.h>
+
+#define QUEUE_FRAMES 4096
+#define PORT 5001
+#define IO_CHUNK 65536
+#define MAX_WALL_S 120.0
+
+struct queue {
+	uint8_t *mem;
+	size_t slot;
+	uint32_t len[QUEUE_FRAMES];
+	uint32_t head, count;
+	unsigned long long frames, dropped;
+};
+
+struct node {
+	struct us_stack *s;
+	int ifindex;
+	struct queue *out; /* frames this node transmits */
+};
+
+static struct queue q_ab, q_ba;
+static struct node A, B;
+
+static us_time_t clock_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (us_time_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static double cpu_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cable_transmit(void *ctx, const struct us_frame *f)
+{
+	struct queue *q = ctx;
+	if (q->count == QUEUE_FRAMES || f->len > q->slot) {
+		q->dropped++;
+		return -ENOBUFS;
+	}
+	uint32_t i = (q->head + q->count) % QUEUE_FRAMES;
+	memcpy(q->mem + (size_t)i * q->slot, f->data, f->len);
+	q->len[i] = (uint32_t)f->len;
+	q->count++;
+	q->frames++;
+	return 0;
+}
+
+/* Hands the frames queued now to the node; returns how many. */
+static uint32_t deliver(struct queue *q, struct node *to, us_time_t now)
+{
+	uint32_t n = q->count;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = q->head;
+		us_stack_input(to->s, now, to->ifindex, q->mem + (size_t)i * q->slot, q->len[i]);
+		q->head = (q->head + 1) % QUEUE_FRAMES;
+		q->count--;
+	}
+	return n;
+}
+
+/* Until both queues are empty (bounded: a frame storm ends after 64 rounds). */
+static void pump(us_time_t now)
+{
+	for (int round = 0; round < 64; round++)
+		if (deliver(&q_ab, &B, now) + deliver(&q_ba, &A, now) == 0)
+			return;
+}
+
+static void poll_timers(us_time_t now)
+{
+	if (us_stack_next_deadline(A.s) <= now)
+		us_stack_poll(A.s, now);
+	if (us_stack_next_deadline(B.s) <= now)
+		us_stack_poll(B.s, now);
+}
+
+static void node_up(struct node *n, struct queue *out, const char *name, uint8_t last, uint32_t mtu)
+{
+	struct us_stack_config cfg = {
+		.seed = last,
+		.secret = { last },
+		.no_dad = true,
+		.no_slaac = true,
+		.no_router_solicit = true,
+		.large_bufs = 64,
+		.small_bufs = 2048,
+	};
+	/* The cable first: adding the address already sends (ARP). */
+	n->out = out;
+	out->slot = mtu + 64;
+	out->mem = malloc(out->slot * QUEUE_FRAMES);
+	if (!out->mem) {
+		fprintf(stderr, "bench-core: out of memory\n");
+		exit(1);
+	}
+	n->s = us_stack_new(&cfg);
+	if (!n->s) {
+		fprintf(stderr, "bench-core: us_stack_new failed\n");
+		exit(1);
+	}
+	struct us_iface_config ic = { .mtu = mtu, .transmit = cable_transmit, .transmit_ctx = out };
+	snprintf(ic.name, sizeof ic.name, "%s", name);
+	memcpy(ic.mac, (uint8_t[]){ 0x02, 0x5e, 0x10, 0, 0, last }, 6);
+	n->ifindex = us_stack_add_iface(n->s, clock_us(), &ic);
+	if (n->ifindex < 0 ||
+	    us_stack_add_ipv4(n->s, clock_us(), n->ifindex, 0xc6336400u | last, 24) < 0) {
+		fprintf(stderr, "bench-core: interface setup failed\n");
+		exit(1);
+	}
+}
+
+static struct us_tcp *listen_on_b(int backlog)
+{
+	int err;
+	struct us_tcp *l = us_tcp_open(B.s, US_AF_INET, NULL, NULL, &err);
+	struct us_addr any = { .family = US_AF_INET, .port = PORT };
+	if (!l || us_tcp_bind(l, &any) < 0 || us_tcp_listen(l, clock_us(), backlog) < 0) {
+		fprintf(stderr, "bench-core: listen failed\n");
+		exit(1);
+	}
+	return l;
+}
+
+static struct us_tcp *connect_a(void)
+{
+	int err;
+	struct us_tcp *t = us_tcp_open(A.s, US_AF_INET, NULL, NULL, &err);
+	struct us_addr to = { .family = US_AF_INET, .ip4 = 0xc6336402u, .port = PORT };
+	if (!t) {
+		fprintf(stderr, "bench-core: us_tcp_open: %s\n", strerror(-err));
+		exit(1);
+	}
+	int rc = us_tcp_connect(t, clock_us(), &to);
+	if (rc != -EINPROGRESS) {
+		fprintf(stderr, "bench-core: us_tcp_connect: %s\n", strerror(-rc));
+		exit(1);
+	}
+	return t;
+}
+
+static int bulk(unsigned long long total, uint32_t mtu)
+{
+	node_up(&A, &q_ab, "a", 1, mtu);
+	node_up(&B, &q_ba, "b", 2, mtu);
+	struct us_tcp *l = listen_on_b(8);
+	struct us_tcp *c = connect_a(), *srv = NULL;
+	int err;
+	for (int i = 0; i < 1000 && !srv; i++) {
+		pump(clock_us());
+		srv = us_tcp_accept(l, NULL, NULL, NULL, &err);
+	}
+	if (!srv || us_tcp_state(c) != US_TCP_ESTABLISHED) {
+		fprintf(stderr, "bench-core: no connection\n");
+		return 1;
+	}
+	static uint8_t out[IO_CHUNK], in[IO_CHUNK];
+	memset(out, 'c', sizeof out);
+	unsigned long long sent = 0, got = 0, rounds = 0;
+	double w0 = (double)clock_us() / 1e6, c0 = cpu_s();
+	double wall_end = w0 + MAX_WALL_S;
+	while (got < total) {
+		us_time_t now = clock_us();
+		while (sent < total) {
+			size_t want = total - sent < IO_CHUNK ? (size_t)(total - sent) : IO_CHUNK;
+			int n = us_tcp_send(c, now, out, want);
+			if (n <= 0)
+				break;
+			sent += (unsigned long long)n;
+		}
+		pump(now);
+		int n;
+		while ((n = us_tcp_recv(srv, now, in, sizeof in)) > 0)
+			got += (unsigned long long)n;
+		pump(now);
+		poll_timers(now);
+		if ((++rounds & 255) == 0 && (double)now / 1e6 > wall_end) {
+			fprintf(stderr, "bench-core: not done after %.0f s\n", MAX_WALL_S);
+			return 1;
+		}
+	}
+	double wall = (double)clock_us() / 1e6 - w0, cpu = cpu_s() - c0;
+	printf("RESULT bytes=%llu mtu=%u wall_s=%.3f cpu_s=%.3f gbps=%.3f cpu_ns_per_byte=%.4f "
+	       "frames_ab=%llu frames_ba=%llu dropped=%llu rounds=%llu\n",
+	       got, mtu, wall, cpu, (double)got * 8 / wall / 1e9, cpu * 1e9 / (double)got,
+	       q_ab.frames, q_ba.frames, q_ab.dropped + q_ba.dropped, rounds);
+	return 0;
+}
+
+static long rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+	if (f) {
+		if (fscanf(f, "%ld %ld", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * sysconf(_SC_PAGESIZE);
+}
+
+static size_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+static int idle(int n)
+{
+	node_up(&A, &q_ab, "a", 1, 1500);
+	node_up(&B, &q_ba, "b", 2, 1500);
+	struct us_tcp *l = listen_on_b(US_TCP_MAX_BACKLOG);
+	struct us_tcp **cl = calloc((size_t)n, sizeof *cl), **sv = calloc((size_t)n, sizeof *sv);
+	if (!cl || !sv)
+		return 1;
+	/* ARP first, so that the measurement holds TCBs only. */
+	struct us_tcp *warm = connect_a();
+	pump(clock_us());
+	us_tcp_abort(warm, clock_us());
+	struct us_tcp *warm_srv;
+	int err;
+	while ((warm_srv = us_tcp_accept(l, NULL, NULL, NULL, &err)))
+		us_tcp_abort(warm_srv, clock_us());
+	pump(clock_us());
+
+	long rss0 = rss_bytes();
+	size_t heap0 = heap_bytes();
+	int accepted = 0;
+	double t0 = (double)clock_us() / 1e6;
+	for (int i = 0; i < n; i++) {
+		cl[i] = connect_a();
+		if ((i & 63) == 63 || i == n - 1) {
+			for (int k = 0; k < 4; k++) {
+				pump(clock_us());
+				struct us_tcp *t;
+				while (accepted < n &&
+				       (t = us_tcp_accept(l, NULL, NULL, NULL, &err)))
+					sv[accepted++] = t;
+			}
+		}
+		if ((double)clock_us() / 1e6 - t0 > MAX_WALL_S)
+			break;
+	}
+	int est = 0;
+	for (int i = 0; i < n; i++)
+		est += cl[i] && us_tcp_state(cl[i]) == US_TCP_ESTABLISHED;
+	long rss1 = rss_bytes();
+	size_t heap1 = heap_bytes();
+	int endpoints = est + accepted;
+	if (est != n || accepted != n) {
+		fprintf(stderr, "bench-core: %d of %d established, %d accepted\n", est, n, accepted);
+		return 1;
+	}
+	printf("RESULT conns=%d endpoints=%d rss_per_endpoint=%.0f heap_per_endpoint=%.0f "
+	       "rss_delta=%ld heap_delta=%zu\n",
+	       n, endpoints, (double)(rss1 - rss0) / endpoints,
+	       (double)(heap1 - heap0) / endpoints, rss1 - rss0, heap1 - heap0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench-core bulk [--bytes N] [--mtu N] | idle [--conns N]\n");
+		return 2;
+	}
+	unsigned long long bytes = 1000000000ull;
+	long mtu = 1500, conns = 10000;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--bytes"))
+			bytes = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--mtu"))
+			mtu = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--conns"))
+			conns = atol(argv[i + 1]);
+	}
+	if (!strcmp(argv[1], "bulk") && bytes > 0 && bytes <= 100000000000ull && mtu >= 1280 &&
+	    mtu <= 65000)
+		return bulk(bytes, (uint32_t)mtu);
+	if (!strcmp(argv[1], "idle") && conns > 0 && conns <= 16000)
+		return idle((int)conns);
+	fprintf(stderr, "bench-core: bad arguments\n");
+	return 2;
+}
