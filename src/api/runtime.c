@@ -162,20 +162,26 @@ int us_runtime_ifindex(const struct us_runtime *rt)
 	return rt->ifindex;
 }
 
-/* Reads what the driver has, up to one batch; false when it is drained. */
+/* Reads what the driver has, up to one batch; false when it is drained.
+ * The core lock is taken per frame (never across the driver's syscall),
+ * and the sockets the batch gave events to are woken once, at its end. */
 static bool receive_batch(struct us_runtime *rt)
 {
+	bool more = true;
 	for (int i = 0; i < RX_BATCH; i++) {
 		struct us_rx_meta meta;
 		int n = rt->driver.ops->recv(rt->driver.ctx, rt->rx_buf, US_PBUF_LARGE, &meta);
-		if (n == 0)
-			return false;
+		if (n == 0) {
+			more = false;
+			break;
+		}
 		if (n < 0) {
 			/* A frame too large or a passing error: dropped, counted by the
 			 * driver; a dead descriptor is seen again by ppoll as POLLERR. */
 			if (n == -EMSGSIZE || n == -EINTR)
 				continue;
-			return false;
+			more = false;
+			break;
 		}
 		pthread_mutex_lock(&rt->lock);
 		rt->core_now = us_runtime_now(rt);
@@ -183,10 +189,15 @@ static bool receive_batch(struct us_runtime *rt)
 			us_pcap_writer_write(rt->pcap, rt->core_now, rt->rx_buf, (size_t)n);
 			rt->pcap_dirty = true;
 		}
+		rt->defer_wakes = true;
 		us_stack_input(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf, (size_t)n);
+		rt->defer_wakes = false;
 		pthread_mutex_unlock(&rt->lock);
 	}
-	return true;
+	pthread_mutex_lock(&rt->lock);
+	us_socket_flush_wakes(rt);
+	pthread_mutex_unlock(&rt->lock);
+	return more;
 }
 
 static void *stack_thread(void *arg)

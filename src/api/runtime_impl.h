@@ -58,6 +58,12 @@ struct us_runtime {
 	struct us_poll_node *pollers; /* us_poll() calls waiting on its sockets */
 	bool down;                    /* stopped: every socket call fails with ENETDOWN */
 	us_time_t clock_seen;         /* the virtual time the loop last announced */
+	/* While the stack thread works through a batch of received frames,
+	 * the core's events only mark their sockets here; the waiters wake
+	 * once, at the end of the batch (us_socket_flush_wakes()), not once
+	 * per segment. */
+	bool defer_wakes;
+	struct us_sock *wake_list;
 
 	/* Under the API lock. */
 	bool dead;               /* stopping: no call may start on it */

@@ -123,6 +123,8 @@ struct us_sock {
 	struct us_tcp *tcp;  /* NULL once closed, or when the runtime stopped */
 	pthread_cond_t cond; /* the core's events, close, stop, clock moves */
 	unsigned waiters;    /* calls blocked on cond */
+	bool wake_queued;    /* in home->wake_list (runtime_impl.h) */
+	struct us_sock *wake_next;
 	bool closed;         /* us_close() has begun: calls fail with EBADF */
 	bool down;           /* home stopped: calls fail with ENETDOWN */
 	bool shut_rd, shut_wr;
@@ -403,7 +405,45 @@ static void wake_sock(struct us_sock *sk)
 static void on_core_event(void *ctx, int events)
 {
 	(void)events;
-	wake_sock(ctx);
+	struct us_sock *sk = ctx;
+	struct us_runtime *rt = sk->home;
+	if (!rt->defer_wakes) {
+		wake_sock(sk);
+		return;
+	}
+	if (!sk->wake_queued) {
+		sk->wake_queued = true;
+		sk->wake_next = rt->wake_list;
+		rt->wake_list = sk;
+	}
+}
+
+void us_socket_flush_wakes(struct us_runtime *rt)
+{
+	bool any = rt->wake_list != NULL;
+	while (rt->wake_list) {
+		struct us_sock *sk = rt->wake_list;
+		rt->wake_list = sk->wake_next;
+		sk->wake_queued = false;
+		sk->wake_next = NULL;
+		pthread_cond_broadcast(&sk->cond);
+	}
+	if (any)
+		fire_pollers(rt);
+}
+
+/* Core lock held: sk leaves the list of sockets to wake (it is closing). */
+static void unqueue_wake(struct us_sock *sk)
+{
+	if (!sk->wake_queued)
+		return;
+	struct us_sock **pp = &sk->home->wake_list;
+	while (*pp && *pp != sk)
+		pp = &(*pp)->wake_next;
+	if (*pp)
+		*pp = sk->wake_next;
+	sk->wake_queued = false;
+	sk->wake_next = NULL;
 }
 
 void us_socket_clock_moved(struct us_runtime *rt)
@@ -434,6 +474,7 @@ static void release_endpoint(struct us_sock *sk)
 
 void us_socket_runtime_down(struct us_runtime *rt)
 {
+	us_socket_flush_wakes(rt);
 	for (struct us_sock *sk = rt->socks; sk; sk = sk->next) {
 		release_endpoint(sk);
 		sk->down = true;
@@ -699,6 +740,7 @@ int us_close(int s)
 	if (sk->tcp && !sk->down)
 		close_stream(&c);
 	release_endpoint(sk);
+	unqueue_wake(sk);
 	if (sk->prev)
 		sk->prev->next = sk->next;
 	else

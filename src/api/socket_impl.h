@@ -21,6 +21,10 @@
  * moved: every blocked call and us_poll() on rt re-checks its deadline. */
 void us_socket_clock_moved(struct us_runtime *rt);
 
+/* The stack thread, core lock held, at the end of a batch of received
+ * frames: wakes every socket whose events came in during the batch. */
+void us_socket_flush_wakes(struct us_runtime *rt);
+
 /* us_runtime_stop(), core lock held, once the stack thread has ended:
  * releases the core's endpoints of every socket of rt and wakes every call
  * blocked on them (they return ENETDOWN). */
