@@ -162,6 +162,8 @@ struct us_stack_config {
 	bool tcp_no_wscale;     /* offer no window scaling (RFC 7323 §2) */
 	bool tcp_no_timestamps; /* offer no timestamps, so no PAWS (RFC 7323 §3-5) */
 	bool tcp_no_sack;       /* offer no SACK (RFC 2018); loss recovery is NewReno */
+	bool tcp_no_syncookies; /* no SYN cookies (RFC 4987 §3.6) when a SYN queue is full */
+	int tcp_cc;             /* congestion control: enum us_tcp_cc_algo (0: NewReno) */
 };
 
 /* 30 s, so TIME_WAIT lasts 60 s as on Linux. Deviation: RFC 9293 §3.4.2
@@ -295,6 +297,18 @@ enum us_sock_opt {
 	US_OPT_WSCALE,     /* window scaling (RFC 7323 §2) */
 	US_OPT_TIMESTAMPS, /* timestamps and PAWS (RFC 7323 §3-5) */
 	US_OPT_SACK,       /* selective acknowledgments (RFC 2018, RFC 6675) */
+	/* TCP, a listener: answer SYNs with SYN cookies (RFC 4987 §3.6) when
+	 * its SYN queue is full, 1 (the stack's default) or 0 (then the
+	 * oldest half-open connection is dropped for the new one, §3.4). */
+	US_OPT_SYNCOOKIES,
+	/* TCP, at any time: the congestion control, enum us_tcp_cc_algo. */
+	US_OPT_CONGESTION,
+};
+
+/* Congestion control algorithms (docs/tcp-modern.md). */
+enum us_tcp_cc_algo {
+	US_TCP_CC_NEWRENO = 0, /* RFC 5681, RFC 6582 */
+	US_TCP_CC_CUBIC = 1,   /* RFC 9438, with HyStart++ (RFC 9406) */
 };
 
 struct us_udp;
@@ -470,6 +484,11 @@ struct us_tcp_info {
 	uint64_t rto_timeouts;  /* retransmission timeouts, all told */
 	uint64_t paws_drops;    /* segments dropped by PAWS (RFC 7323 §5) */
 	uint32_t ts_recent;     /* TS.Recent */
+	uint64_t tlp_probes;    /* loss probes sent (RFC 8985 §7) */
+	uint64_t tlp_recoveries; /* fast recoveries a probe's SACK started */
+	int cc;                 /* enum us_tcp_cc_algo */
+	bool cwnd_validated;    /* RFC 7661: false in the non-validated phase */
+	uint32_t pipeack;       /* RFC 7661 pipeACK, bytes (0: not measured) */
 };
 int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
 /* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the

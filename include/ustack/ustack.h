@@ -156,6 +156,14 @@ struct us_runtime *us_runtime_default(void);
 #define US_TCP_KEEPIDLE 4
 #define US_TCP_KEEPINTVL 5
 #define US_TCP_KEEPCNT 6
+#define US_TCP_INFO 11       /* getsockopt only: a struct us_tcp_info (ustack/core.h) */
+#define US_TCP_CONGESTION 13 /* an int here (Linux: a name): enum us_tcp_cc_algo */
+/* ustack's own (Linux has sysctls for them): before connect() or
+ * listen(), offer the option on the SYN, 1 (the default) or 0
+ * (docs/tcp-modern.md). */
+#define US_TCP_SACK_ENABLE 0x7501
+#define US_TCP_TIMESTAMPS_ENABLE 0x7502
+#define US_TCP_WSCALE_ENABLE 0x7503
 
 #define US_SHUT_RD 0
 #define US_SHUT_WR 1

@@ -1854,6 +1854,7 @@ enum opt_kind {
 	OPT_TYPE,  /* SO_TYPE: read-only */
 	OPT_ERROR, /* SO_ERROR: read-only, reading clears it */
 	OPT_LINGER, /* SO_LINGER: a struct linger, the core's US_OPT_LINGER */
+	OPT_TCP_INFO, /* TCP_INFO: read-only, a struct us_tcp_info */
 };
 
 struct opt_map {
@@ -1940,6 +1941,23 @@ static int map_option(const struct us_sock *sk, int level, int opt, struct opt_m
 		case US_TCP_KEEPCNT:
 			m->core = US_OPT_KEEPCNT;
 			m->max = KEEP_COUNT_MAX;
+			return 0;
+		case US_TCP_CONGESTION:
+			m->core = US_OPT_CONGESTION;
+			m->min = US_TCP_CC_NEWRENO;
+			m->max = US_TCP_CC_CUBIC;
+			return 0;
+		case US_TCP_SACK_ENABLE:
+		case US_TCP_TIMESTAMPS_ENABLE:
+		case US_TCP_WSCALE_ENABLE:
+			m->core = opt == US_TCP_SACK_ENABLE	  ? US_OPT_SACK
+				  : opt == US_TCP_TIMESTAMPS_ENABLE ? US_OPT_TIMESTAMPS
+								    : US_OPT_WSCALE;
+			m->min = 0;
+			m->boolean = true;
+			return 0;
+		case US_TCP_INFO:
+			m->kind = OPT_TCP_INFO;
 			return 0;
 		default:
 			return -ENOPROTOOPT;
@@ -2107,6 +2125,20 @@ int us_getsockopt(int s, int level, int opt, void *value, size_t *len)
 		rc = -EFAULT;
 		goto out;
 	}
+	if (m.kind == OPT_TCP_INFO) {
+		/* As Linux: as much of the struct as fits, *len says how much. */
+		struct us_tcp_info info;
+		if ((rc = lock_core(&c)) < 0)
+			goto out;
+		rc = us_tcp_get_info(c.sk->tcp, &info);
+		unlock_core(&c);
+		if (rc == 0) {
+			size_t n = *len < sizeof info ? *len : sizeof info;
+			memcpy(value, &info, n);
+			*len = n;
+		}
+		goto out;
+	}
 	if (*len < (m.kind == OPT_LINGER ? sizeof(struct linger) : sizeof(int))) {
 		rc = -EINVAL;
 		goto out;
@@ -2120,6 +2152,8 @@ int us_getsockopt(int s, int level, int opt, void *value, size_t *len)
 	case OPT_ERROR:
 		/* Reading it clears it, as it is reported once. */
 		v = take_so_error(c.sk);
+		break;
+	case OPT_TCP_INFO:
 		break;
 	case OPT_CORE:
 	case OPT_LINGER:

@@ -193,6 +193,8 @@ int us_sock_setopt(struct us_sock_opts *o, int family, bool bound, enum us_sock_
 	case US_OPT_WSCALE:
 	case US_OPT_TIMESTAMPS:
 	case US_OPT_SACK:
+	case US_OPT_SYNCOOKIES:
+	case US_OPT_CONGESTION:
 		/* TCP's own: tcp.c keeps them. */
 		return -ENOPROTOOPT;
 	}
@@ -236,6 +238,8 @@ int us_sock_getopt(const struct us_sock_opts *o, int family, enum us_sock_opt op
 	case US_OPT_WSCALE:
 	case US_OPT_TIMESTAMPS:
 	case US_OPT_SACK:
+	case US_OPT_SYNCOOKIES:
+	case US_OPT_CONGESTION:
 		return -ENOPROTOOPT;
 	}
 	return -ENOPROTOOPT;

@@ -445,6 +445,10 @@ static struct us_tcp *tcb_new(struct us_stack *s, int family, int *err)
 	t->peer_mss = US_TCP_DEFAULT_MSS;
 	t->rto = US_TCP_RTO_INIT;
 	us_tcp_opt_defaults(t);
+	t->syncookies = !s->cfg.tcp_no_syncookies;
+	if (us_tcp_cc_set(t, s->cfg.tcp_cc) < 0)
+		us_tcp_cc_set(t, US_TCP_CC_NEWRENO);
+	t->nvp_since = US_TIME_NEVER;
 	us_tcp_cancel_timers(t);
 	if (t->v4)
 		map4(0, &t->tu.laddr);
@@ -472,6 +476,8 @@ static void unlink_child(struct us_tcp *t)
 		t->qnext->qprev = t->qprev;
 	else if (t->in_accept_q)
 		l->acceptq_tail = t->qprev;
+	else
+		l->synq_tail = t->qprev;
 	if (t->in_accept_q)
 		l->accept_len--;
 	else
@@ -796,24 +802,31 @@ int us_tcp_connect(struct us_tcp *t, us_time_t now, const struct us_addr *remote
 
 /* ---- The listener's queues ------------------------------------------------- */
 
-struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg)
+uint32_t us_tcp_synq_max(const struct us_tcp *l)
 {
-	struct us_stack *s = l->s;
 	/* RFC 9293 §3.10.7.2 leaves the queue to the implementation. Ours
 	 * holds max(backlog, 8) half-open connections: enough for a burst to
-	 * a small backlog, bounded for a SYN flood. Beyond it the SYN is
-	 * dropped and counted; the peer retries. */
-	uint32_t syn_max = (uint32_t)(l->backlog > 8 ? l->backlog : 8);
-	if (l->syn_len >= syn_max) {
-		us_drop(s, US_CTR_TCP_SYN_QUEUE_FULL, seg->ifindex, "SYN queue full");
-		return NULL;
-	}
-	int err;
-	struct us_tcp *t = tcb_new(s, l->family, &err);
-	if (!t) {
-		us_drop(s, US_CTR_TCP_DROP_NO_MEMORY, seg->ifindex, "no TCB for a SYN");
-		return NULL;
-	}
+	 * a small backlog, bounded for a SYN flood (RFC 4987 §3.2). */
+	return (uint32_t)(l->backlog > 8 ? l->backlog : 8);
+}
+
+bool us_tcp_synq_early_drop(struct us_tcp *l)
+{
+	/* RFC 4987 §3.4, "Recycling the Oldest Half-Open TCB": "once the
+	 * entire space for TCBs is exhausted, an incoming SYN could overwrite
+	 * the least-recently created TCB". New children join at the head, so
+	 * the oldest is the tail. */
+	struct us_tcp *old = l->synq_tail;
+	if (!old)
+		return false;
+	us_count(l->s, US_CTR_TCP_SYN_QUEUE_EARLY_DROPS);
+	us_tcp_drop(old, 0, "SYN queue full: the oldest half-open connection recycled");
+	return true;
+}
+
+void us_tcp_child_init(struct us_tcp *t, const struct us_tcp *l, const struct us_tcp_seg *seg)
+{
+	struct us_stack *s = l->s;
 	t->opt = l->opt;
 	t->nodelay = l->nodelay;
 	t->keepalive = l->keepalive;
@@ -824,6 +837,8 @@ struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg)
 	t->want_wscale = l->want_wscale;
 	t->want_ts = l->want_ts;
 	t->want_sack = l->want_sack;
+	us_tcp_cc_set(t, l->cc_algo);
+	t->nvp_since = US_TIME_NEVER;
 	t->tu = seg->tu;
 	t->v4 = seg->v4;
 	t->bound = true;
@@ -832,6 +847,25 @@ struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg)
 	uint32_t mtu = ifc ? ifc->mtu : 1500;
 	t->adv_mss = (uint16_t)(mtu - (seg->v4 ? US_IPV4_HDR_LEN : US_IPV6_HDR_LEN) -
 				US_TCP_HDR_LEN);
+}
+
+struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg, bool cookie)
+{
+	struct us_stack *s = l->s;
+	/* Beyond the bound the SYN is dropped and counted (the peer retries);
+	 * listen_arrives() first sends a SYN cookie or recycles the oldest
+	 * entry. A valid cookie ACK makes its child whatever the bound. */
+	if (!cookie && l->syn_len >= us_tcp_synq_max(l)) {
+		us_drop(s, US_CTR_TCP_SYN_QUEUE_FULL, seg->ifindex, "SYN queue full");
+		return NULL;
+	}
+	int err;
+	struct us_tcp *t = tcb_new(s, l->family, &err);
+	if (!t) {
+		us_drop(s, US_CTR_TCP_DROP_NO_MEMORY, seg->ifindex, "no TCB for a SYN");
+		return NULL;
+	}
+	us_tcp_child_init(t, l, seg);
 	if (alloc_buffers(t) < 0) {
 		tcb_free(t);
 		us_drop(s, US_CTR_TCP_DROP_NO_MEMORY, seg->ifindex, "no buffers for a SYN");
@@ -840,11 +874,13 @@ struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg)
 	port_insert(t);
 	conn_insert(t);
 	start_sequence(t);
-	/* Into the SYN queue. */
+	/* Into the SYN queue, at its head (the tail is the oldest). */
 	t->listener = l;
 	t->qnext = l->synq;
 	if (l->synq)
 		l->synq->qprev = t;
+	else
+		l->synq_tail = t;
 	l->synq = t;
 	l->syn_len++;
 	return t;
@@ -869,6 +905,8 @@ bool us_tcp_child_established(struct us_tcp *t)
 		l->synq = t->qnext;
 	if (t->qnext)
 		t->qnext->qprev = t->qprev;
+	else
+		l->synq_tail = t->qprev;
 	l->syn_len--;
 	t->qnext = NULL;
 	t->qprev = l->acceptq_tail;
@@ -1249,6 +1287,11 @@ int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value)
 			return -EINVAL;
 		t->linger_s = value;
 		return 0;
+	case US_OPT_SYNCOOKIES:
+		t->syncookies = value != 0;
+		return 0;
+	case US_OPT_CONGESTION:
+		return us_tcp_cc_set(t, value) < 0 ? -EINVAL : 0;
 	case US_OPT_WSCALE:
 	case US_OPT_TIMESTAMPS:
 	case US_OPT_SACK:
@@ -1306,6 +1349,12 @@ int us_tcp_getopt(const struct us_tcp *t, enum us_sock_opt opt, int *value)
 		return 0;
 	case US_OPT_SACK:
 		*value = t->want_sack;
+		return 0;
+	case US_OPT_SYNCOOKIES:
+		*value = t->syncookies;
+		return 0;
+	case US_OPT_CONGESTION:
+		*value = t->cc_algo;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -1391,6 +1440,11 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->rto_timeouts = t->rto_timeouts;
 	out->paws_drops = t->paws_drops;
 	out->ts_recent = t->ts_recent;
+	out->tlp_probes = t->tlp_probes;
+	out->tlp_recoveries = t->tlp_recoveries;
+	out->cc = t->cc_algo;
+	out->cwnd_validated = t->nvp_since == US_TIME_NEVER;
+	out->pipeack = t->pipeack;
 	return 0;
 }
 

@@ -14,6 +14,8 @@
  *   tcp_timer.c   the timers (RFC 9293 §3.10.8, RFC 6298, RFC 1122
  *                 §4.2.2.17, §4.2.3.6), RTT estimation, congestion control
  *                 (RFC 5681, RFC 6582, RFC 6928)
+ *   tcp_cc.c      congestion control: NewReno, CUBIC and HyStart++
+ *   tcp_cookie.c  SYN cookies (RFC 4987 §3.6) for a full SYN queue
  *   tcp_opt.c     the options of modern TCP (docs/tcp-modern.md): window
  *                 scaling, timestamps and PAWS (RFC 7323), SACK blocks and
  *                 D-SACK (RFC 2018, RFC 2883), the SACK scoreboard and RFC
@@ -76,6 +78,9 @@ struct us_tcp_opts;
 #define US_TCP_SACK_RANGES 16
 /* RFC 6675 §2: "DupThresh ... 3". */
 #define US_TCP_DUPTHRESH 3
+/* RFC 8985 §7.2: "WCDelAckT stands for worst case delayed ACK timer ...
+ * The RECOMMENDED value for WCDelAckT is 200ms". */
+#define US_TCP_WCDELACK US_MSEC(200)
 
 /* RFC 6298 §2.1: "Until a round-trip time (RTT) measurement has been made
  * ... the sender SHOULD set RTO <- 1 second". */
@@ -121,6 +126,31 @@ struct us_tcp_opts;
 
 #define US_TCP_CONN_BUCKETS 1024 /* connections, by 4-tuple */
 #define US_TCP_PORT_BUCKETS 256  /* endpoints holding a local port */
+
+/*
+ * Congestion control (tcp_cc.c): one of these per algorithm; a TCB points
+ * to its own. Fast recovery itself (RFC 6582, RFC 6675) is common code in
+ * tcp_timer.c and tcp_opt.c; an algorithm says how the window grows and
+ * how far it falls.
+ */
+struct us_tcp;
+struct us_tcp_cc_ops {
+	const char *name;
+	/* The connection is established (cwnd is the initial window), or
+	 * the algorithm was switched: its own state starts afresh. */
+	void (*init)(struct us_tcp *t);
+	/* An ACK of acked new bytes, outside recovery, while cwnd is
+	 * validated (RFC 7661): grow cwnd. */
+	void (*on_ack)(struct us_tcp *t, uint32_t acked, uint32_t mss);
+	/* An RTT sample (µs); may be NULL. */
+	void (*on_rtt)(struct us_tcp *t, us_time_t rtt);
+	/* A loss: three duplicate ACKs, SACK, a loss probe, or (the first)
+	 * retransmission timeout. Returns the new ssthresh; the caller sets
+	 * cwnd (ssthresh in recovery, one segment after a timeout). */
+	uint32_t (*on_congestion)(struct us_tcp *t, uint32_t mss);
+	/* Sending resumes after idle µs with nothing in flight. */
+	void (*after_idle)(struct us_tcp *t, us_time_t idle);
+};
 
 /* A byte ring. */
 struct us_tcp_ring {
@@ -173,9 +203,12 @@ struct us_tcp {
 	struct us_tcp *listener;         /* a child: its listener, until accepted */
 	struct us_tcp *qnext, *qprev;    /* a child: in its listener's queue */
 	bool in_accept_q;                /* a child: completed, waiting for accept */
-	struct us_tcp *synq, *acceptq, *acceptq_tail;
+	struct us_tcp *synq, *synq_tail, *acceptq, *acceptq_tail;
 	uint32_t syn_len, accept_len;
 	int backlog;
+	bool syncookies;          /* a full SYN queue sends cookies (tcp_cookie.c) */
+	bool cookies_sent;        /* ... and did, last at cookie_sent_at */
+	us_time_t cookie_sent_at;
 
 	/* Send sequence variables (RFC 9293 §3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
@@ -224,8 +257,35 @@ struct us_tcp {
 	uint32_t rescue_rxt; /* RescueRxt */
 	bool rescue_valid;
 	uint32_t pipe;       /* the last SetPipe() */
+	bool ack_dsack;      /* the ACK being processed carried a D-SACK */
 
-	/* Congestion control (RFC 5681, RFC 6582), bytes. */
+	/* Tail Loss Probe (RFC 8985 §7, tcp_timer.c). */
+	bool tlp_rxt_out;      /* TLPRxtOut: a retransmitted probe is out */
+	uint32_t tlp_high_rxt; /* TLPHighRxt: SND.NXT when it left */
+	uint32_t tlp_seq;      /* where the retransmitted probe began */
+	bool tlp_rtt_ok;       /* an RTT sample since the last probe (§7.3) */
+	uint64_t tlp_probes, tlp_recoveries;
+
+	/* Congestion control (RFC 5681, RFC 6582, tcp_cc.c), bytes. */
+	const struct us_tcp_cc_ops *cc;
+	enum us_tcp_cc_algo cc_algo;
+	struct {
+		/* CUBIC (RFC 9438 §4) */
+		uint32_t w_max, cwnd_epoch, w_est;
+		us_time_t epoch_start; /* US_TIME_NEVER: no epoch */
+		us_time_t k;
+		/* HyStart++ (RFC 9406 §4) */
+		bool css, hystart_done;
+		uint32_t css_rounds, rtt_samples, window_end;
+		us_time_t last_round_min_rtt, cur_round_min_rtt, css_baseline_min_rtt;
+	} cubic;
+	/* RFC 7661 congestion window validation. */
+	uint32_t pipeack;          /* pipeACK: the largest sample of the period */
+	us_time_t pipeack_at;      /* when pipeack was taken */
+	uint32_t pipeack_acc;      /* bytes acked in the sample running */
+	us_time_t pipeack_start;   /* ... since */
+	us_time_t nvp_since;       /* in the non-validated phase since (NEVER: not) */
+	us_time_t last_data_sent;  /* when data last left */
 	uint32_t cwnd, ssthresh;
 	uint32_t dupacks;
 	bool in_recovery;
@@ -249,6 +309,7 @@ struct us_tcp {
 	us_time_t t_keep;    /* keep-alive */
 	us_time_t t_delack;  /* delayed ACK */
 	us_time_t t_close;   /* TIME_WAIT, orphaned FIN_WAIT_2 */
+	us_time_t t_tlp;     /* loss probe (PTO, RFC 8985 §7.2) */
 	uint32_t persist_backoff;
 	uint32_t keep_probes;
 	us_time_t last_rcv;  /* when a segment last arrived */
@@ -300,8 +361,17 @@ bool us_tcp_drop(struct us_tcp *t, int err, const char *why);
 struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu);
 /* The listener for a segment to lport at laddr, or NULL. */
 struct us_tcp *us_tcp_find_listener(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4);
-/* A child of listener l in SYN_RCVD for the SYN seg. NULL: dropped, counted. */
-struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg);
+/* A child of listener l for the SYN seg (or, cookie: for the ACK of a
+ * valid SYN cookie, beyond the SYN queue's bound), in its SYN queue. NULL:
+ * dropped, counted. */
+struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg, bool cookie);
+/* What a child takes from its listener and the segment: options, tuple,
+ * interface, the MSS we announce. */
+void us_tcp_child_init(struct us_tcp *t, const struct us_tcp *l, const struct us_tcp_seg *seg);
+/* The SYN queue's bound. */
+uint32_t us_tcp_synq_max(const struct us_tcp *l);
+/* RFC 4987 §3.4: drop the oldest half-open child; false if none. */
+bool us_tcp_synq_early_drop(struct us_tcp *l);
 /* A child reached ESTABLISHED: false when the accept queue is full. */
 bool us_tcp_child_established(struct us_tcp *t);
 /* The receive ring's free space. */
@@ -345,6 +415,10 @@ uint32_t us_tcp_rcv_window(struct us_tcp *t);
 void us_tcp_opt_defaults(struct us_tcp *t);
 /* The options of our SYN or SYN-ACK (RFC 7323 §2.2, §3.2; RFC 2018 §2). */
 void us_tcp_syn_options(struct us_tcp *t, struct us_tcp_opts *o, bool syn_ack);
+/* Our window shift for t's receive buffer (RFC 7323 §2.3). */
+uint8_t us_tcp_our_wscale(const struct us_tcp *t);
+/* Our TSval now (sets up the connection's clock offset if needed). */
+uint32_t us_tcp_ts_clock(struct us_tcp *t);
 /* The options of any other segment: TSopt, SACK blocks on ACKs. */
 void us_tcp_seg_options(struct us_tcp *t, struct us_tcp_opts *o, uint8_t flags);
 /* Option bytes every non-SYN segment carries (the TSopt): taken off the
@@ -385,6 +459,25 @@ void us_tcp_sack_output(struct us_tcp *t);
 /* Is the byte at seq SACKed? (retransmission after a timeout skips it) */
 bool us_tcp_sack_has(const struct us_tcp *t, uint32_t seq, uint32_t *end);
 
+/* ---- tcp_cc.c ---- */
+const struct us_tcp_cc_ops *us_tcp_cc_ops(enum us_tcp_cc_algo algo);
+/* Switches t to algo (enum us_tcp_cc_algo); -1 for an unknown one. */
+int us_tcp_cc_set(struct us_tcp *t, int algo);
+/* RFC 9438 §4.2, in bytes and µs (exported for the unit tests): K for a
+ * window that fell from w_max to cwnd_epoch, and W_cubic(t). */
+us_time_t us_tcp_cubic_k(uint32_t w_max, uint32_t cwnd_epoch, uint32_t mss);
+uint32_t us_tcp_cubic_window(uint32_t w_max, us_time_t k, us_time_t t, uint32_t mss);
+
+/* ---- tcp_cookie.c ---- */
+/* RFC 4987 §3.6: answer the SYN seg to l with a SYN-ACK whose ISS is a SYN
+ * cookie, keeping no state. */
+void us_tcp_cookie_send(struct us_tcp *l, const struct us_tcp_seg *seg);
+/* An ACK to l: if it returns a valid cookie, the child it makes (in
+ * SYN_RCVD, the ACK still to be processed); NULL otherwise, with *keep
+ * true when the cookie was good but no child could be made (the segment
+ * is then dropped silently: the peer's retransmission may succeed). */
+struct us_tcp *us_tcp_cookie_check(struct us_tcp *l, const struct us_tcp_seg *seg, bool *keep);
+
 /* ---- tcp_timer.c ---- */
 void us_tcp_poll(struct us_stack *s);
 us_time_t us_tcp_next_deadline(const struct us_stack *s);
@@ -405,6 +498,14 @@ void us_tcp_arm_keepalive(struct us_tcp *t);
 void us_tcp_start_time_wait(struct us_tcp *t);
 /* All timers off. */
 void us_tcp_cancel_timers(struct us_tcp *t);
+/* RFC 8985 §7.2: (re)start the loss probe timer after new data left or an
+ * ACK of new data came, when the rules allow one (off otherwise). */
+void us_tcp_arm_tlp(struct us_tcp *t);
+/* RFC 8985 §7.4: an ACK at or beyond a retransmitted probe (advanced:
+ * SND.UNA moved; sacked_new: it SACKed new data). */
+void us_tcp_tlp_ack(struct us_tcp *t, uint32_t ack, bool advanced, bool sacked_new);
+/* RFC 7661: sending data now; idle: nothing was in flight. */
+void us_tcp_cwv_on_send(struct us_tcp *t);
 /* The connection is established: the initial congestion window (RFC 5681
  * §3.1), one segment when the SYN or SYN-ACK had to be sent again. */
 void us_tcp_start_cwnd(struct us_tcp *t);

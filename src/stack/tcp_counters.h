@@ -55,6 +55,18 @@
 	X(TCP_DSACKS_SENT, "tcp.dsacks_sent")                                                      \
 	X(TCP_DSACKS_RECEIVED, "tcp.dsacks_received")                                              \
 	X(TCP_SACK_RECOVERIES, "tcp.sack_recoveries")                                              \
-	X(TCP_SACK_RESCUES, "tcp.sack_rescue_retransmits")
+	X(TCP_SACK_RESCUES, "tcp.sack_rescue_retransmits")                                         \
+	X(TCP_TLP_PROBES, "tcp.tlp_probes")                                                        \
+	X(TCP_TLP_SKIPPED, "tcp.tlp_skipped")                                                      \
+	X(TCP_TLP_RECOVERIES, "tcp.tlp_loss_detected")                                             \
+	X(TCP_TLP_REPAIRS, "tcp.tlp_repairs")                                                      \
+	X(TCP_SYN_QUEUE_EARLY_DROPS, "tcp.syn_queue_early_drops")                                  \
+	X(TCP_SYNCOOKIES_SENT, "tcp.syncookies_sent")                                              \
+	X(TCP_SYNCOOKIES_RECV, "tcp.syncookies_recv")                                              \
+	X(TCP_SYNCOOKIES_FAILED, "tcp.syncookies_failed")                                        \
+	X(TCP_HYSTART_CSS, "tcp.hystart_css_entered")                                              \
+	X(TCP_HYSTART_EXITS, "tcp.hystart_slow_start_exits")                                       \
+	X(TCP_CWV_NVP, "tcp.cwv_non_validated")                                                    \
+	X(TCP_CWV_NVP_END, "tcp.cwv_nvp_cwnd_halved")
 
 #endif

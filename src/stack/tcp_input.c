@@ -81,6 +81,8 @@ static void take_syn(struct us_tcp *t, const struct us_tcp_seg *seg)
 	t->snd_wl2 = seg->ack;
 }
 
+static int synchronized_arrives(struct us_tcp *t, struct us_tcp_seg *seg);
+
 /* ---- CLOSED, LISTEN, SYN-SENT -------------------------------------------- */
 
 /* RFC 9293 §3.10.7.1: "all data in the incoming segment is discarded. An
@@ -94,7 +96,7 @@ static int closed_arrives(struct us_stack *s, const struct us_tcp_seg *seg)
 }
 
 /* RFC 9293 §3.10.7.2. */
-static int listen_arrives(struct us_tcp *l, const struct us_tcp_seg *seg)
+static int listen_arrives(struct us_tcp *l, struct us_tcp_seg *seg)
 {
 	struct us_stack *s = l->s;
 	/* "First, check for a RST: An incoming RST should be ignored." */
@@ -104,6 +106,15 @@ static int listen_arrives(struct us_tcp *l, const struct us_tcp_seg *seg)
 	 * on a connection still in the LISTEN state. An acceptable reset
 	 * segment should be formed for any arriving ACK-bearing segment." */
 	if (seg->flags & US_TCP_ACK) {
+		/* Unless it returns a SYN cookie we sent (RFC 4987 §3.6,
+		 * tcp_cookie.c): then it completes a handshake we kept no
+		 * state for, and is processed as in SYN-RECEIVED. */
+		bool keep;
+		struct us_tcp *t = us_tcp_cookie_check(l, seg, &keep);
+		if (t)
+			return synchronized_arrives(t, seg);
+		if (keep)
+			return -ENOBUFS;
 		us_tcp_reset_reply(s, seg);
 		return us_drop(s, US_CTR_TCP_DROP_LISTEN_BAD_FLAGS, seg->ifindex, "ACK to a listener");
 	}
@@ -114,7 +125,23 @@ static int listen_arrives(struct us_tcp *l, const struct us_tcp_seg *seg)
 		if (seg->flags & US_TCP_FIN)
 			return us_drop(s, US_CTR_TCP_DROP_LISTEN_BAD_FLAGS, seg->ifindex,
 				       "SYN with FIN");
-		struct us_tcp *t = us_tcp_new_child(l, seg);
+		/* A full SYN queue (a flood, RFC 4987): answer with a SYN
+		 * cookie and keep nothing, or, with cookies off, recycle the
+		 * oldest half-open connection (§3.4). */
+		if (l->syn_len >= us_tcp_synq_max(l)) {
+			/* As Linux (tcp_conn_request()): no cookie while the
+			 * accept queue is full, or the connection it makes
+			 * could not be queued; the peer retries its SYN. */
+			if (l->syncookies && l->accept_len >= (uint32_t)l->backlog)
+				return us_drop(s, US_CTR_TCP_LISTEN_OVERFLOW, seg->ifindex,
+					       "accept queue full: no SYN cookie");
+			if (l->syncookies) {
+				us_tcp_cookie_send(l, seg);
+				return 0;
+			}
+			us_tcp_synq_early_drop(l);
+		}
+		struct us_tcp *t = us_tcp_new_child(l, seg, false);
 		if (!t)
 			return -ENOBUFS;
 		/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any
@@ -434,6 +461,7 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 	}
 	uint32_t old_wnd = t->snd_wnd;
 	bool sacked_new = us_tcp_sack_update(t, seg);
+	us_tcp_tlp_ack(t, seg->ack, seq_gt(seg->ack, t->snd_una), sacked_new);
 	if (seq_gt(seg->ack, t->snd_una)) {
 		rtt_from_timestamps(t, seg);
 		uint32_t acked = seg->ack - t->snd_una;
@@ -452,6 +480,8 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 			t->snd_nxt = t->snd_una;
 		us_tcp_sack_prune(t);
 		us_tcp_ack_advanced(t, acked, seg->ack, data_acked);
+		/* RFC 8985 §7.2: an ACK of new data restarts the probe timer. */
+		us_tcp_arm_tlp(t);
 		/* Room in the send buffer: a writer may go on. */
 		us_tcp_notify(t);
 	} else if (seg->ack == t->snd_una && seg->len == 0 &&

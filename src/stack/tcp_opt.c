@@ -16,10 +16,7 @@
  * it), established_ack() (the scoreboard), us_tcp_send_segment() (the
  * options of every segment) and us_tcp_output() (SACK recovery).
  *
- * Not implemented (later steps of the modern TCP issue): Tail Loss Probe /
- * RACK (RFC 8985), SYN cookies, CUBIC (RFC 9438) and HyStart++ (RFC 9406)
- * behind a congestion control interface, RFC 7661 idle validation, ECN
- * (RFC 3168). D-SACK blocks that arrive are counted, not used to undo a
+ * Not implemented: ECN (RFC 3168). D-SACK blocks that arrive are counted, not used to undo a
  * spurious recovery (RFC 2883 §5 leaves that to the sender).
  * Deviation: PAWS is skipped for TS.Recent older than 24 days (RFC 7323
  * §5.5) but TS.Recent is not otherwise invalidated on long idle periods
@@ -45,7 +42,7 @@ void us_tcp_opt_defaults(struct us_tcp *t)
 /* RFC 7323 §2.3: our shift is the smallest that lets the window field say
  * the whole receive ring ("the maximum receive window ... shift.cnt"),
  * at most 14. */
-static uint8_t our_wscale(const struct us_tcp *t)
+uint8_t us_tcp_our_wscale(const struct us_tcp *t)
 {
 	uint8_t shift = 0;
 	while (shift < US_TCP_MAX_WSCALE && (t->opt.rcvbuf >> shift) > US_TCP_MAX_WIN)
@@ -76,16 +73,22 @@ static uint32_t ts_offset_for(const struct us_tcp *t)
 	return (uint32_t)us_siphash(t->s->cfg.secret, in, sizeof in);
 }
 
+uint32_t us_tcp_ts_clock(struct us_tcp *t)
+{
+	if (t->ts_first == 0 && t->ts_offset == 0) {
+		t->ts_offset = ts_offset_for(t);
+		t->ts_first = ts_now(t);
+	}
+	return ts_now(t);
+}
+
 void us_tcp_syn_options(struct us_tcp *t, struct us_tcp_opts *o, bool syn_ack)
 {
 	/* RFC 9293 §3.7.1 (MUST-14 allows sending it always; we do, on SYNs
 	 * only, as it may only appear there). */
 	o->has_mss = true;
 	o->mss = t->adv_mss;
-	if (t->ts_first == 0 && t->ts_offset == 0) {
-		t->ts_offset = ts_offset_for(t);
-		t->ts_first = ts_now(t);
-	}
+	us_tcp_ts_clock(t);
 	/* RFC 7323 §2.2: "A TCP MAY send the Window Scale option in a <SYN>
 	 * segment"; in a <SYN,ACK> "only if it has received a Window Scale
 	 * option in the <SYN>". The same rule for TSopt (§3.2: "a TCP MAY
@@ -93,7 +96,7 @@ void us_tcp_syn_options(struct us_tcp *t, struct us_tcp_opts *o, bool syn_ack)
 	 * initial <SYN>") and for SACK-permitted (RFC 2018 §2). */
 	if (syn_ack ? t->wscale_ok : t->want_wscale) {
 		o->has_wscale = true;
-		o->wscale = our_wscale(t);
+		o->wscale = us_tcp_our_wscale(t);
 	}
 	if (syn_ack ? t->sack_ok : t->want_sack)
 		o->sack_permitted = true;
@@ -118,7 +121,7 @@ void us_tcp_negotiate(struct us_tcp *t, const struct us_tcp_seg *seg, bool activ
 	t->wscale_ok = t->want_wscale && po->has_wscale;
 	if (t->wscale_ok) {
 		t->snd_wscale = po->wscale;
-		t->rcv_wscale = our_wscale(t);
+		t->rcv_wscale = us_tcp_our_wscale(t);
 		if (po->wscale_clamped)
 			us_count(t->s, US_CTR_TCP_WSCALE_CLAMPED);
 	} else {
@@ -376,6 +379,7 @@ static bool sacked_add(struct us_tcp *t, uint32_t start, uint32_t end)
 bool us_tcp_sack_update(struct us_tcp *t, const struct us_tcp_seg *seg)
 {
 	const struct us_tcp_opts *o = &seg->h->opts;
+	t->ack_dsack = false;
 	if (!t->sack_ok || o->sack_count == 0 || !(seg->flags & US_TCP_ACK))
 		return false;
 	bool news = false;
@@ -389,6 +393,7 @@ bool us_tcp_sack_update(struct us_tcp *t, const struct us_tcp_seg *seg)
 			       (o->sack_count > 1 && seq_ge(l, o->sack[1].left) &&
 				seq_le(r, o->sack[1].right)))) {
 			t->dsacks_rcvd++;
+			t->ack_dsack = true;
 			us_count(t->s, US_CTR_TCP_DSACKS_RECEIVED);
 			continue;
 		}

@@ -294,6 +294,8 @@ static void output_data(struct us_tcp *t)
 			flags |= US_TCP_FIN;
 		uint32_t seq = t->snd_nxt;
 		bool fresh = seq == t->snd_max;
+		if (fresh && n)
+			us_tcp_cwv_on_send(t);
 		us_tcp_send_segment(t, seq, n, flags);
 		t->snd_nxt = seq + n + (fin ? 1 : 0);
 		if (seq_gt(t->snd_nxt, t->snd_max))
@@ -310,6 +312,10 @@ static void output_data(struct us_tcp *t)
 		 * start it running". */
 		if (t->t_rexmt == US_TIME_NEVER)
 			us_tcp_arm_rexmt(t);
+		/* RFC 8985 §7.2: "start or restart a loss probe PTO timer
+		 * after transmitting new data". */
+		if (fresh)
+			us_tcp_arm_tlp(t);
 		if (fin)
 			break;
 	}

@@ -3,7 +3,7 @@
  * tcp_timer.c - TCP's timers and what reacts to ACKs: retransmission with
  * the RTO of RFC 6298 (Karn's rule, exponential backoff), congestion control
  * (RFC 5681 slow start and congestion avoidance, fast retransmit, RFC 6582
- * NewReno fast recovery), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
+ * NewReno fast recovery), Tail Loss Probe (RFC 8985 §7), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
  * §4.2.2.17), keep-alives (RFC 1122 §4.2.3.6), delayed ACKs (RFC 1122
  * §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.10.8 "Time-Wait Timeout").
  *
@@ -17,6 +17,9 @@
  *   t_keep     idle with SO_KEEPALIVE              ACK probe of SND.UNA - 1
  *   t_delack   in-order data not yet acknowledged  send the ACK
  *   t_close    TIME_WAIT; orphaned FIN_WAIT_2      CLOSED
+ *   t_tlp      SACK, data in flight, not in        a loss probe (RFC 8985 §7):
+ *              recovery, nothing SACKed            new data, or the last
+ *                                                  segment again
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +36,7 @@ void us_tcp_cancel_timers(struct us_tcp *t)
 	t->t_keep = US_TIME_NEVER;
 	t->t_delack = US_TIME_NEVER;
 	t->t_close = US_TIME_NEVER;
+	t->t_tlp = US_TIME_NEVER;
 }
 
 /* RFC 6928 §2: "IW = min (10*MSS, max (2*MSS, 14600))" (10 segments of
@@ -46,10 +50,19 @@ void us_tcp_start_cwnd(struct us_tcp *t)
 	 * segment" (RFC 6928 §2 keeps this rule). */
 	if (t->retransmits) {
 		t->cwnd = mss;
-		return;
+	} else {
+		uint32_t floor = 2 * mss > 14600 ? 2 * mss : 14600;
+		t->cwnd = 10 * mss < floor ? 10 * mss : floor;
 	}
+	t->nvp_since = US_TIME_NEVER;
+	t->cc->init(t);
+}
+
+/* RFC 6928's IW, for RFC 7661's floor. */
+static uint32_t initial_window(uint32_t mss)
+{
 	uint32_t floor = 2 * mss > 14600 ? 2 * mss : 14600;
-	t->cwnd = 10 * mss < floor ? 10 * mss : floor;
+	return 10 * mss < floor ? 10 * mss : floor;
 }
 
 /* The RTO with the backoff of RFC 6298 §5.5, capped (§2.5). */
@@ -114,6 +127,10 @@ void us_tcp_rtt_sample(struct us_tcp *t, us_time_t r, uint32_t samples)
 		r = 1;
 	if (samples < 1)
 		samples = 1;
+	/* RFC 8985 §7.3's second condition for the next probe. */
+	t->tlp_rtt_ok = true;
+	if (t->cc->on_rtt)
+		t->cc->on_rtt(t, r);
 	if (!t->have_rtt) {
 		/* (2.2) "SRTT <- R, RTTVAR <- R/2" */
 		t->srtt = r;
@@ -147,11 +164,99 @@ static uint32_t flight_size(const struct us_tcp *t)
 	return t->snd_max - t->snd_una;
 }
 
-/* (RFC 5681 eq. 4) ssthresh = max (FlightSize / 2, 2*SMSS). */
-static uint32_t half_flight(const struct us_tcp *t, uint32_t mss)
+/* ---- RFC 7661: congestion window validation ------------------------------------ */
+
+/*
+ * RFC 5681 §4.1 would shrink cwnd after an idle period; RFC 7661 keeps
+ * it, and watches instead whether the window is used. pipeACK is the most
+ * data acknowledged in one RTT over the last max(3 * SRTT, 1 s) (the
+ * "pipeACK Sampling Period"); the window is "non-validated" while pipeACK
+ * < cwnd / 2. Then (§4.3) cwnd is kept but not grown, a loss takes it down
+ * from what was really in use (§4.4), and after the Non-Validated Period
+ * of five minutes it is halved (no lower than IW).
+ * Deviation: the phase starts only while the sender is application
+ * limited (nothing unsent), as Linux's tcp_is_cwnd_limited(): a bulk
+ * sender in slow start, whose pipeACK lags cwnd by one round, is never
+ * held back.
+ */
+#define CWV_NVP_PERIOD US_SEC(300)
+
+static us_time_t pipeack_period(const struct us_tcp *t)
 {
-	uint32_t h = flight_size(t) / 2;
-	return h > 2 * mss ? h : 2 * mss;
+	us_time_t p = t->have_rtt ? 3 * t->srtt : US_SEC(1);
+	return p > US_SEC(1) ? p : US_SEC(1);
+}
+
+static bool app_limited(const struct us_tcp *t)
+{
+	return !seq_lt(t->snd_nxt, t->snd_buf_seq + t->sndq.len);
+}
+
+/* §4.3's end of the NVP: "cwnd = max(cwnd/2, IW)" after five minutes,
+ * ssthresh kept at least at three quarters of the old cwnd. */
+static void cwv_nvp_expiry(struct us_tcp *t, uint32_t mss)
+{
+	if (t->nvp_since == US_TIME_NEVER || t->s->now - t->nvp_since < CWV_NVP_PERIOD)
+		return;
+	uint32_t q = (uint32_t)((uint64_t)t->cwnd * 3 / 4);
+	if (t->ssthresh < q)
+		t->ssthresh = q;
+	uint32_t iw = initial_window(mss);
+	t->cwnd = t->cwnd / 2 > iw ? t->cwnd / 2 : iw;
+	t->nvp_since = t->s->now;
+	us_count(t->s, US_CTR_TCP_CWV_NVP_END);
+}
+
+static void cwv_on_ack(struct us_tcp *t, uint32_t acked, uint32_t mss)
+{
+	us_time_t now = t->s->now;
+	us_time_t rtt = t->have_rtt ? t->srtt : US_SEC(1);
+	if (t->pipeack_acc == 0 && acked)
+		t->pipeack_start = now;
+	t->pipeack_acc += acked;
+	if (now - t->pipeack_start >= rtt) {
+		/* A sample: what one RTT acknowledged. */
+		if (t->pipeack_acc >= t->pipeack || now - t->pipeack_at > pipeack_period(t)) {
+			t->pipeack = t->pipeack_acc;
+			t->pipeack_at = now;
+		}
+		t->pipeack_acc = 0;
+	}
+	bool under = t->pipeack && t->pipeack < t->cwnd / 2;
+	if (t->nvp_since == US_TIME_NEVER) {
+		if (under && app_limited(t) && !t->in_recovery) {
+			t->nvp_since = now;
+			us_count(t->s, US_CTR_TCP_CWV_NVP);
+		}
+	} else if (!under) {
+		t->nvp_since = US_TIME_NEVER;
+	}
+	cwv_nvp_expiry(t, mss);
+}
+
+void us_tcp_cwv_on_send(struct us_tcp *t)
+{
+	us_time_t now = t->s->now;
+	if (t->snd_una == t->snd_max && t->last_data_sent &&
+	    now - t->last_data_sent >= t->rto)
+		t->cc->after_idle(t, now - t->last_data_sent);
+	cwv_nvp_expiry(t, us_tcp_send_mss(t));
+	t->last_data_sent = now;
+}
+
+/* A loss: the algorithm's ssthresh; in the NVP, RFC 7661 §4.4 bases the
+ * reduction on what was in use, (max(pipeACK, FlightSize)) / 2. */
+static uint32_t congestion_ssthresh(struct us_tcp *t, uint32_t mss)
+{
+	uint32_t ss = t->cc->on_congestion(t, mss);
+	if (t->nvp_since != US_TIME_NEVER) {
+		uint32_t used = t->pipeack > flight_size(t) ? t->pipeack : flight_size(t);
+		uint32_t cap = used / 2 > 2 * mss ? used / 2 : 2 * mss;
+		if (ss > cap)
+			ss = cap;
+		t->nvp_since = US_TIME_NEVER;
+	}
+	return ss;
 }
 
 /* Sends again the first unacknowledged segment (fast retransmit, NewReno's
@@ -239,14 +344,13 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	t->dupacks = 0;
 	if (data_acked == 0)
 		return;
-	if (t->cwnd < t->ssthresh) {
-		/* RFC 5681 §3.1 slow start (eq. 2): "cwnd += min (N, SMSS)". */
-		t->cwnd += data_acked < mss ? data_acked : mss;
-	} else {
-		/* Congestion avoidance (eq. 3): "cwnd += SMSS*SMSS/cwnd". */
-		uint32_t inc = (uint32_t)((uint64_t)mss * mss / (t->cwnd ? t->cwnd : 1));
-		t->cwnd += inc ? inc : 1;
-	}
+	/* RFC 7661 §4.3: a non-validated window is kept, not grown. */
+	cwv_on_ack(t, data_acked, mss);
+	if (t->nvp_since != US_TIME_NEVER)
+		return;
+	/* The algorithm's growth (tcp_cc.c): RFC 5681 §3.1 slow start and
+	 * congestion avoidance, or CUBIC's. */
+	t->cc->on_ack(t, data_acked, mss);
 }
 
 /* RFC 3042 §2 (Limited Transmit): on each of the first two duplicate ACKs
@@ -271,6 +375,8 @@ static void limited_transmit(struct us_tcp *t, uint32_t mss)
 	t->snd_max = t->snd_nxt;
 }
 
+static bool tlp_shows_loss(const struct us_tcp *t);
+
 void us_tcp_dupack(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
@@ -290,8 +396,10 @@ void us_tcp_dupack(struct us_tcp *t)
 		return;
 	}
 	/* RFC 6675 §5 (2): "If DupAcks < DupThresh but IsLost (HighACK + 1)
-	 * returns true ... go to step (4)" (enter recovery). */
-	bool lost = us_tcp_sack_first_lost(t);
+	 * returns true ... go to step (4)" (enter recovery); or RACK's
+	 * verdict once a retransmitted loss probe is SACKed (RFC 8985). */
+	bool rack = tlp_shows_loss(t);
+	bool lost = us_tcp_sack_first_lost(t) || rack;
 	if (t->dupacks < US_TCP_DUPTHRESH && !lost) {
 		limited_transmit(t, mss);
 		return;
@@ -308,8 +416,12 @@ void us_tcp_dupack(struct us_tcp *t)
 	 * per eq. 4, retransmit, "cwnd = ssthresh + 3*SMSS". */
 	us_count(s, US_CTR_TCP_FAST_RETRANS);
 	t->fast_recoveries++;
+	if (rack) {
+		us_count(s, US_CTR_TCP_TLP_RECOVERIES);
+		t->tlp_recoveries++;
+	}
 	t->recover = t->snd_max;
-	t->ssthresh = half_flight(t, mss);
+	t->ssthresh = congestion_ssthresh(t, mss);
 	t->in_recovery = true;
 	if (t->sack_ok) {
 		/* RFC 6675 §5 (4.1) "RecoveryPoint = HighData", (4.2)
@@ -334,6 +446,175 @@ void us_tcp_dupack(struct us_tcp *t)
 	}
 	retransmit_first(t);
 	t->cwnd = t->ssthresh + 3 * mss;
+}
+
+/* ---- Tail Loss Probe (RFC 8985 §7) ---------------------------------------------- */
+
+/* A loss repaired by a probe: the window is reduced as by a fast recovery
+ * that ended at once (as Linux's CWR). */
+static void tlp_congestion_response(struct us_tcp *t)
+{
+	t->ssthresh = congestion_ssthresh(t, us_tcp_send_mss(t));
+	t->cwnd = t->ssthresh;
+}
+
+/*
+ * A lost segment at the end of a flight brings no duplicate ACKs: without
+ * help only the RTO (200 ms at least, then a window of one segment)
+ * repairs it. RFC 8985 §7 sends a probe after about two round trips
+ * instead: new data if there is some, else the last segment again. Its
+ * ACK either shows the loss by SACK (and fast recovery repairs it) or
+ * acknowledges everything (the probe itself was the repair).
+ */
+
+/* RFC 8985 §7.2: "The sender SHOULD start or restart a loss probe PTO
+ * timer after transmitting new data ... or upon receiving an ACK that
+ * cumulatively acknowledges new data, unless it is already in fast
+ * recovery, RTO recovery, or the sender has segments delivered but not
+ * yet ACKed" (SACKed); and RACK-TLP needs SACK (§4). */
+static bool tlp_may_probe(const struct us_tcp *t)
+{
+	switch (t->state) {
+	case US_TCP_ESTABLISHED:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+		break;
+	case US_TCP_CLOSED:
+	case US_TCP_LISTEN:
+	case US_TCP_SYN_SENT:
+	case US_TCP_SYN_RCVD:
+	case US_TCP_FIN_WAIT_2:
+	case US_TCP_TIME_WAIT:
+		return false;
+	}
+	return t->sack_ok && !t->in_recovery && t->n_sacked == 0 && t->timeouts == 0 &&
+	       t->snd_una != t->snd_max && t->snd_nxt == t->snd_max && t->t_rexmt != US_TIME_NEVER;
+}
+
+void us_tcp_arm_tlp(struct us_tcp *t)
+{
+	t->t_tlp = US_TIME_NEVER;
+	if (!tlp_may_probe(t))
+		return;
+	/* §7.2.1: "If an SRTT estimate is available: PTO = 2 * SRTT; If
+	 * FlightSize is equal to one segment: PTO += WCDelAckT; Else: PTO =
+	 * 1 sec". The lone segment's ACK may be a delayed one. */
+	us_time_t pto = US_SEC(1);
+	if (t->have_rtt) {
+		pto = 2 * t->srtt;
+		if (flight_size(t) <= us_tcp_send_mss(t))
+			pto += US_TCP_WCDELACK;
+	}
+	/* "If TCP_RTO_expiration < Now + PTO: PTO = TCP_RTO_expiration -
+	 * Now": the probe then goes in the RTO's place. */
+	us_time_t at = t->s->now + pto;
+	t->t_tlp = at < t->t_rexmt ? at : t->t_rexmt;
+}
+
+/* RFC 8985 §7.3. */
+static bool tlp_fires(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	t->t_tlp = US_TIME_NEVER;
+	if (!tlp_may_probe(t))
+		return false;
+	/* "the sender MUST check whether both of the following conditions
+	 * are met before sending a loss probe: 1. First, there is no other
+	 * previous loss probe still in flight ... 2. Second, the sender has
+	 * obtained an RTT measurement since the last loss probe". If not,
+	 * the RTO timer (still armed) does the work. */
+	if (t->tlp_rxt_out || !t->tlp_rtt_ok) {
+		us_count(s, US_CTR_TCP_TLP_SKIPPED);
+		return false;
+	}
+	uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
+	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	/* "If the sender can transmit a previously unsent segment ... the
+	 * sender SHOULD transmit that new segment" (if the peer's window
+	 * takes it; the congestion window may be full: the probe is the one
+	 * segment it may exceed). */
+	uint32_t n = seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
+	if (n > mss)
+		n = mss;
+	if (n && t->snd_nxt + n - t->snd_una <= t->snd_wnd) {
+		bool fin = t->fin_queued && t->snd_nxt + n == data_end;
+		uint8_t flags = US_TCP_ACK | (t->snd_nxt + n == data_end ? US_TCP_PSH : 0);
+		us_tcp_send_segment(t, t->snd_nxt, n, flags | (fin ? US_TCP_FIN : 0));
+		t->snd_nxt += n + (fin ? 1 : 0);
+		t->snd_max = t->snd_nxt;
+	} else {
+		/* "Otherwise, the sender MUST retransmit the last segment",
+		 * and records "TLPRxtOut = true; TLPHighRxt = SND.NXT". */
+		uint32_t end = seq_min(t->snd_max, data_end);
+		bool fin = t->fin_queued && seq_gt(t->snd_max, data_end);
+		n = seq_gt(end, t->snd_una) ? end - t->snd_una : 0;
+		if (n > mss)
+			n = mss;
+		if (n == 0 && !fin)
+			return false;
+		t->rtt_timing = false; /* Karn */
+		uint8_t flags = US_TCP_ACK | (n && end == data_end ? US_TCP_PSH : 0);
+		us_tcp_send_segment(t, end - n, n, flags | (fin ? US_TCP_FIN : 0));
+		t->tlp_rxt_out = true;
+		t->tlp_high_rxt = t->snd_max;
+		t->tlp_seq = end - n;
+	}
+	us_count(s, US_CTR_TCP_TLP_PROBES);
+	t->tlp_probes++;
+	t->tlp_rtt_ok = false;
+	/* "After attempting to send a loss probe, regardless of whether a
+	 * loss probe was sent, the sender MUST re-arm the RTO timer, not the
+	 * PTO timer, if the FlightSize is not empty." */
+	us_tcp_arm_rexmt(t);
+	return false;
+}
+
+/*
+ * RFC 8985 §7.4: did the probe repair a loss? As Linux
+ * (tcp_process_tlp_ack): a D-SACK of it says the original arrived (no
+ * loss); an ACK beyond TLPHighRxt without one says the probe was needed,
+ * and the loss gets the congestion response of a fast recovery ("the
+ * sender MUST invoke ... congestion control"); a pure duplicate ACK at
+ * TLPHighRxt says both arrived. An ACK just at TLPHighRxt waits for the
+ * next (the D-SACK of a duplicate may follow the ACK of the original).
+ */
+void us_tcp_tlp_ack(struct us_tcp *t, uint32_t ack, bool advanced, bool sacked_new)
+{
+	if (!t->tlp_rxt_out || seq_lt(ack, t->tlp_high_rxt))
+		return;
+	/* A fast recovery the probe started (tlp_shows_loss()) was the
+	 * congestion response already. */
+	if (t->ack_dsack || t->in_recovery) {
+		t->tlp_rxt_out = false;
+		return;
+	}
+	if (seq_gt(ack, t->tlp_high_rxt)) {
+		t->tlp_rxt_out = false;
+		if (!t->in_recovery) {
+			us_count(t->s, US_CTR_TCP_TLP_REPAIRS);
+			tlp_congestion_response(t);
+		}
+		return;
+	}
+	if (!advanced && !sacked_new)
+		t->tlp_rxt_out = false;
+}
+
+/*
+ * Deviation: RACK (RFC 8985 §6) only in this one case. RFC 8985 §6.2,
+ * for the one segment whose send time we keep: the retransmitted probe. It left at least a PTO after every byte below it
+ * was last sent; once it is SACKed, RACK's rule ("RACK.xmit_ts >=
+ * Segment.xmit_ts and now >= Segment.xmit_ts + RACK.rtt + RACK.reo_wnd",
+ * with reo_wnd at most SRTT/4 < PTO) marks those bytes lost: fast
+ * recovery starts at once, on a single duplicate ACK.
+ */
+static bool tlp_shows_loss(const struct us_tcp *t)
+{
+	uint32_t end;
+	return t->tlp_rxt_out && seq_lt(t->snd_una, t->tlp_seq) &&
+	       us_tcp_sack_has(t, t->tlp_seq, &end);
 }
 
 /* ---- The timers ---------------------------------------------------------------- */
@@ -388,12 +669,13 @@ static bool rexmt_fires(struct us_tcp *t)
 	 * turn off all of the SACKed bits, since the timeout might indicate
 	 * that the data receiver has reneged." */
 	us_tcp_sack_clear(t);
+	t->tlp_rxt_out = false;
 	uint32_t mss = us_tcp_send_mss(t);
 	/* RFC 5681 eq. 4 when "the given segment has not yet been resent by
 	 * way of the retransmission timer"; then "cwnd to no more than the
 	 * loss window, LW, which equals 1 full-sized segment". */
 	if (t->timeouts == 0 && us_tcp_is_synchronized(t->state))
-		t->ssthresh = half_flight(t, mss);
+		t->ssthresh = congestion_ssthresh(t, mss);
 	t->cwnd = mss;
 	t->in_recovery = false;
 	t->dupacks = 0;
@@ -492,6 +774,8 @@ static us_time_t earliest(const struct us_tcp *t)
 		d = t->t_delack;
 	if (t->t_close < d)
 		d = t->t_close;
+	if (t->t_tlp < d)
+		d = t->t_tlp;
 	return d;
 }
 
@@ -505,6 +789,10 @@ void us_tcp_poll(struct us_stack *s)
 			continue;
 		/* A timer that ends the connection frees an orphan: stop. */
 		if (t->t_delack <= now && delack_fires(t))
+			continue;
+		/* A probe due with the RTO goes in its place (RFC 8985
+		 * §7.2) and re-arms it. */
+		if (t->t_tlp <= now && tlp_fires(t))
 			continue;
 		if (t->t_rexmt <= now && rexmt_fires(t))
 			continue;

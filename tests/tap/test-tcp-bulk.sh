@@ -26,12 +26,33 @@
 # between tap0 and a second TAP device, tap1, that the stack uses. Each
 # transfer is then bounded by 600 s.
 #
+#   test-tcp-bulk.sh --sack-compare
+#
+# measures SACK (RFC 2018, RFC 6675) against its absence: over a link with
+# loss 1% and a 20 ms round trip (netem "loss 1% delay 20ms", or
+# tcp_impair.py with loss 1% and 10 ms each way), BYTES each way over IPv4
+# (kernel -> stack, stack -> kernel), first with the kernel's
+# net.ipv4.tcp_sack=1 (SACK used), then with 0 (SACK off for the
+# connection: NewReno recovery on both sides). Prints both figures
+# (docs/tcp-modern.md has a run's).
+#
 # Run through netns-run.sh (tests/tap/meson.build); see lib.sh.
 . "$(dirname "$0")/lib.sh"
 
 here=$(dirname "$0")
 impair=0
+compare=0
 [ "${1:-}" = --impair ] && impair=1
+if [ "${1:-}" = --sack-compare ]; then
+	impair=1
+	compare=1
+fi
+netem_args="loss 5% reorder 10% duplicate 2% delay 1ms"
+relay_args="5 10 2 1"
+if [ "$compare" = 1 ]; then
+	netem_args="loss 1% delay 20ms"
+	relay_args="1 0 0 10"
+fi
 
 need_tool python3
 need_tool ncat
@@ -86,8 +107,8 @@ stack_tap=tap0
 if [ "$impair" = 1 ]; then
 	mode=${USTACK_IMPAIR:-netem}
 	if [ "$mode" = netem ]; then
-		if tc qdisc add dev tap0 root netem loss 5% reorder 10% duplicate 2% delay 1ms \
-			>"$tap_tmp/tc.out" 2>&1; then
+		# shellcheck disable=SC2086
+		if tc qdisc add dev tap0 root netem $netem_args >"$tap_tmp/tc.out" 2>&1; then
 			echo "impairment: $(tc qdisc show dev tap0) (what the kernel sends)"
 		else
 			echo "note: netem is not available here ($(cat "$tap_tmp/tc.out"));" \
@@ -101,7 +122,8 @@ if [ "$impair" = 1 ]; then
 		sysctl -qw net.ipv6.conf.tap1.disable_ipv6=1
 		sysctl -qw net.ipv4.conf.tap1.arp_ignore=8
 		ip link set tap1 up
-		python3 "$here/tcp_impair.py" tap0 tap1 5 10 2 1 3600 >"$tap_tmp/impair.log" 2>&1 &
+		# shellcheck disable=SC2086
+		python3 "$here/tcp_impair.py" tap0 tap1 $relay_args 3600 >"$tap_tmp/impair.log" 2>&1 &
 		impair_pid=$!
 		tap_pids="$tap_pids $impair_pid"
 		if ! wait_for 10 grep -q "^impair: up" "$tap_tmp/impair.log"; then
@@ -168,6 +190,25 @@ chargen() {
 		sed 's/^/  | socat: /' "$out.socat"
 	fi
 }
+
+if [ "$compare" = 1 ]; then
+	# SACK is used only when both SYNs offer it: the kernel's switch
+	# (this namespace's) turns it off for the connection.
+	for sack in 1 0; do
+		sysctl -qw net.ipv4.tcp_sack=$sack || fail "cannot set net.ipv4.tcp_sack"
+		what=$([ "$sack" = 1 ] && echo "SACK on" || echo "SACK off")
+		discard "kernel -> stack, IPv4, $what" "$STACK_IP4"
+		chargen "stack -> kernel, IPv4, $what" "TCP4:$STACK_IP4:19"
+	done
+	sysctl -qw net.ipv4.tcp_sack=1
+	stop_stack
+	grep -E '^ +tcp\.(sack|fast|rto|tlp|dsack)' "$stack_log" | sed 's/^ */  demo counter: /'
+	kill -TERM "$impair_pid" 2>/dev/null
+	wait "$impair_pid" 2>/dev/null
+	forget_pid "$impair_pid"
+	tail -1 "$tap_tmp/impair.log"
+	finish
+fi
 
 discard "kernel -> stack, IPv4 (ncat into discard)" "$STACK_IP4"
 discard "kernel -> stack, IPv6 (ncat into discard)" "$STACK_IP6"

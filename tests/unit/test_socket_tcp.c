@@ -284,6 +284,60 @@ START_TEST(an_ipv4_client_connects_and_both_ends_name_each_other)
 }
 END_TEST
 
+/* The modern TCP switches (docs/tcp-modern.md) as socket options: SACK
+ * off on A's socket before connect() is not offered, so the connection has
+ * none; TCP_CONGESTION picks CUBIC (an int, enum us_tcp_cc_algo); TCP_INFO
+ * reads struct us_tcp_info, and cannot be set. */
+START_TEST(modern_tcp_options_switch_sack_and_congestion_control_and_read_tcp_info)
+{
+	struct us_test_net n;
+	us_test_net_start(&n);
+	int l = listener(n.b, US_AF_INET, 80);
+	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, US_IPPROTO_TCP);
+	ck_assert_int_ge(a, 0);
+	int v = -1;
+	size_t len = sizeof v;
+	ck_assert_int_eq(us_getsockopt(a, US_IPPROTO_TCP, US_TCP_SACK_ENABLE, &v, &len), 0);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_SACK_ENABLE, 0), 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_TIMESTAMPS_ENABLE, 1), 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_WSCALE_ENABLE, 1), 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_CONGESTION, US_TCP_CC_CUBIC),
+			 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_CONGESTION, 9), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
+	ck_assert_int_eq(us_connect(a, &to), 0);
+	/* Fixed once the SYN has left. */
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_SACK_ENABLE, 1), -1);
+	ck_assert_int_eq(errno, EISCONN);
+	int b = us_accept(l, NULL);
+	ck_assert_int_ge(b, 0);
+	struct us_tcp_info i;
+	len = sizeof i;
+	ck_assert_int_eq(us_getsockopt(a, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	ck_assert_uint_eq(len, sizeof i);
+	ck_assert_int_eq(i.state, US_TCP_ESTABLISHED);
+	ck_assert(!i.sack_ok);
+	ck_assert(i.ts_ok && i.wscale_ok);
+	ck_assert_int_eq(i.cc, US_TCP_CC_CUBIC);
+	len = sizeof i;
+	ck_assert_int_eq(us_getsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	ck_assert(!i.sack_ok);
+	ck_assert_int_eq(i.cc, US_TCP_CC_NEWRENO);
+	/* Shorter buffers take the start of the struct, as Linux. */
+	len = sizeof(int);
+	ck_assert_int_eq(us_getsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &v, &len), 0);
+	ck_assert_int_eq(v, US_TCP_ESTABLISHED);
+	ck_assert_int_eq(us_setsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &i, sizeof i), -1);
+	ck_assert_int_eq(errno, ENOPROTOOPT);
+	us_close(a);
+	us_close(b);
+	us_close(l);
+	us_test_net_stop(&n);
+}
+END_TEST
+
 START_TEST(an_ipv6_connection_echoes_data_both_ways)
 {
 	struct us_test_net n;
@@ -1411,6 +1465,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, makefile_reads_lines_and_writes_when_flushed);
 	tcase_add_test(tc, stopping_the_runtime_wakes_stream_calls_and_frees_the_connections);
 	tcase_add_test(tc, poll_watches_listeners_and_connections_together);
+	tcase_add_test(tc, modern_tcp_options_switch_sack_and_congestion_control_and_read_tcp_info);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,6 +33,7 @@
 
 #include <ustack/core.h>
 
+#include "tcp.h" /* the congestion control state, for the CUBIC test */
 #include "wire/arp.h"
 #include "wire/bytes.h"
 #include "wire/checksum.h"
@@ -2390,6 +2391,273 @@ START_TEST(third_dup_ack_fast_retransmits_and_newreno_partial_ack_resends_the_ne
 }
 END_TEST
 
+/* ---- Tail Loss Probe (RFC 8985 §7) ------------------------------------------- */
+
+/* connect_syn, then a SYN-ACK with MSS 1460 and SACK-permitted only. */
+static struct us_tcp *connect_sack(struct peer *p)
+{
+	struct us_tcp *t = connect_syn(p);
+	later(p, RTT);
+	static const uint8_t o[8] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	put_opt(p, US_TCP_SYN | US_TCP_ACK, 0, 1, o, 8, NULL, 0);
+	expect(p, US_TCP_ACK, 1, 1);
+	ck_assert(info_of(t).sack_ok);
+	p->c->seq = 1;
+	p->c->ack = 1;
+	return t;
+}
+
+/* The peer's ACK of c->ack with one SACK block [left, right) (relative). */
+static void peer_sack(struct peer *p, uint32_t left, uint32_t right)
+{
+	uint8_t o[12] = { 1, 1, 5, 10 };
+	us_put_be32(o + 4, p->c->siss + left);
+	us_put_be32(o + 8, p->c->siss + right);
+	put_opt(p, US_TCP_ACK, p->c->seq, p->c->ack, o, sizeof o, NULL, 0);
+}
+
+/* Five segments, the last two lost: RFC 8985 §7.2's PTO (2 * SRTT after
+ * the last ACK of new data) sends the last segment again; its SACK shows
+ * the hole below it lost (§6.2) and fast recovery resends it. No RTO. */
+START_TEST(tail_loss_probe_resends_the_last_segment_and_its_sack_starts_recovery)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_sack(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_NODELAY, 1), 0);
+	static uint8_t data[5 * 1460];
+	fill(data, sizeof data, 0);
+	ck_assert_int_eq(us_tcp_send(t, p->now, data, sizeof data), (int)sizeof data);
+	for (int k = 1; k <= 5; k++)
+		expect_data(p, SEG(k), 1, 1460);
+	later(p, RTT);
+	p->c->ack = SEG(4);
+	peer_ack(p); /* SRTT stays 100 ms: the PTO is 200 ms */
+	us_time_t acked_at = p->now;
+	expect_nothing(p);
+	later(p, US_MSEC(199));
+	expect_nothing(p);
+	later(p, US_MSEC(1));
+	struct seg *probe = expect_data(p, SEG(5), 1, 1460);
+	ck_assert_int_eq(probe->t, acked_at + US_MSEC(200));
+	ck_assert_uint_eq(ctr(p, "tcp.tlp_probes"), 1);
+	ck_assert_uint_eq(info_of(t).tlp_probes, 1);
+	later(p, RTT);
+	peer_sack(p, SEG(5), SEG(6));
+	expect_data(p, SEG(4), 1, 1460);
+	ck_assert_uint_eq(ctr(p, "tcp.tlp_loss_detected"), 1);
+	ck_assert(info_of(t).in_recovery);
+	later(p, RTT);
+	p->c->ack = SEG(6);
+	peer_ack(p);
+	expect_nothing(p);
+	later(p, US_SEC(5));
+	expect_nothing(p);
+	struct us_tcp_info i = info_of(t);
+	ck_assert(!i.in_recovery);
+	ck_assert_uint_eq(i.rto_timeouts, 0);
+	ck_assert_uint_eq(i.tlp_recoveries, 1);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* Without SACK there is no probe (RFC 8985 needs it): the RTO repairs
+ * the same loss, 250 ms after the ACK. */
+START_TEST(without_sack_a_tail_loss_waits_for_the_rto)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_NODELAY, 1), 0);
+	static uint8_t data[5 * 1460];
+	fill(data, sizeof data, 0);
+	ck_assert_int_eq(us_tcp_send(t, p->now, data, sizeof data), (int)sizeof data);
+	for (int k = 1; k <= 5; k++)
+		expect_data(p, SEG(k), 1, 1460);
+	later(p, RTT);
+	p->c->ack = SEG(4);
+	peer_ack(p);
+	us_time_t acked_at = p->now;
+	later(p, US_MSEC(249));
+	expect_nothing(p);
+	later(p, US_MSEC(1));
+	struct seg *sg = expect_data(p, SEG(4), 1, 1460);
+	ck_assert_int_eq(sg->t, acked_at + US_MSEC(250));
+	ck_assert_uint_eq(ctr(p, "tcp.tlp_probes"), 0);
+	ck_assert_uint_eq(info_of(t).rto_timeouts, 1);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* A flight of one segment: the PTO adds WCDelAckT (200 ms) and is capped
+ * by the RTO (§7.2.1): the probe goes at the RTO's time in its place, and
+ * the window is not collapsed to one segment. An ACK beyond TLPHighRxt then
+ * says the probe repaired a loss (§7.4): the window is halved. */
+START_TEST(a_lone_lost_segment_is_probed_at_the_rto_time_without_collapsing_the_window)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_sack(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_NODELAY, 1), 0);
+	static uint8_t data[4 * 1460];
+	fill(data, sizeof data, 0);
+	ck_assert_int_eq(us_tcp_send(t, p->now, data, 2 * 1460), 2 * 1460);
+	expect_data(p, SEG(1), 1, 1460);
+	expect_data(p, SEG(2), 1, 1460);
+	later(p, RTT);
+	p->c->ack = SEG(2);
+	peer_ack(p); /* RTO 250 ms; PTO 2 * 100 + 200 ms */
+	us_time_t acked_at = p->now;
+	later(p, US_MSEC(250));
+	struct seg *probe = expect_data(p, SEG(2), 1, 1460);
+	ck_assert_int_eq(probe->t, acked_at + US_MSEC(250));
+	struct us_tcp_info i = info_of(t);
+	ck_assert_uint_eq(i.tlp_probes, 1);
+	ck_assert_uint_eq(i.rto_timeouts, 0);
+	uint32_t cwnd = i.cwnd;
+	ck_assert_uint_ge(cwnd, 10 * 1460);
+	later(p, RTT);
+	p->c->ack = SEG(3);
+	peer_ack(p);
+	ck_assert_int_eq(us_tcp_send(t, p->now, data, 2 * 1460), 2 * 1460);
+	expect_data(p, SEG(3), 1, 1460);
+	expect_data(p, SEG(4), 1, 1460);
+	later(p, RTT);
+	p->c->ack = SEG(5);
+	peer_ack(p);
+	i = info_of(t);
+	ck_assert_uint_lt(i.cwnd, cwnd);
+	ck_assert_uint_eq(ctr(p, "tcp.tlp_repairs"), 1);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* ---- Congestion control (tcp_cc.c) ----------------------------------------------- */
+
+/* RFC 9438 §4.2's W_cubic(t) = C * (t - K)^3 + W_max in segments and
+ * seconds, with K = cubic_root(W_max * (1 - beta) / C), in doubles: the
+ * RFC's own arithmetic, against the core's integer one. */
+static double w_cubic(double w_max, double t)
+{
+	double x = w_max * (1 - 0.7) / 0.4, k = x;
+	for (int i = 0; i < 100; i++) /* Newton: k = cbrt(x) */
+		k = k - (k * k * k - x) / (3 * k * k);
+	return 0.4 * (t - k) * (t - k) * (t - k) + w_max;
+}
+
+/* CUBIC after a loss at W_max = 1000 segments: ssthresh = cwnd = 700
+ * (beta 0.7), then, with one ACK per segment and a 100 ms RTT, the window
+ * climbs concave to W_max at t = K (9.09 s), stays near it, then grows
+ * convex: within 3% of W_cubic(t) at every round trip over 15 s. */
+START_TEST(cubic_window_follows_w_cubic_over_virtual_time)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	int v = -1;
+	ck_assert_int_eq(us_tcp_getopt(t, US_OPT_CONGESTION, &v), 0);
+	ck_assert_int_eq(v, US_TCP_CC_CUBIC);
+	ck_assert_int_eq(info_of(t).cc, US_TCP_CC_CUBIC);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, 7), -EINVAL);
+	const uint32_t mss = 1460;
+	t->cwnd = 1000 * mss;
+	t->ssthresh = t->cc->on_congestion(t, mss);
+	ck_assert_uint_eq(t->ssthresh, 700 * mss);
+	t->cwnd = t->ssthresh;
+	ck_assert_int_eq(t->srtt, RTT);
+	us_time_t start = p->now;
+	bool below = false, above = false;
+	for (int round = 1; round <= 150; round++) {
+		uint32_t n = t->cwnd / mss;
+		for (uint32_t i = 0; i < n; i++)
+			t->cc->on_ack(t, mss, mss);
+		double sec = (double)(p->now - start) / 1e6;
+		double want = w_cubic(1000, sec + 0.1);
+		double got = (double)t->cwnd / mss;
+		ck_assert_msg(got > want * 0.97 && got < want * 1.03,
+			      "at %.1f s cwnd is %.1f segments, W_cubic(t + RTT) %.1f", sec, got,
+			      want);
+		below |= sec < 8 && got < 990;
+		above |= sec > 12 && got > 1050;
+		later(p, RTT);
+	}
+	ck_assert(below && above);
+	/* The core's K: cbrt(300 / 0.4) s. */
+	ck_assert_int_eq(us_tcp_cubic_k(1000 * mss, 700 * mss, mss) / 1000, 9085);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* HyStart++ (RFC 9406): in slow start, a round whose minimum RTT is
+ * RttThresh above the last round's enters Conservative Slow Start (growth
+ * divided by 4), and CSS_ROUNDS (5) such rounds end slow start
+ * (ssthresh = cwnd). */
+START_TEST(hystart_plus_plus_leaves_slow_start_when_the_rtt_grows)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	const uint32_t mss = 1460;
+	ck_assert_uint_eq(t->ssthresh, UINT32_MAX);
+	/* Rounds of 8 RTT samples and 8 ACKs each; the round ends when
+	 * SND.UNA passes window_end (here: moved by hand). */
+	us_time_t rtt = US_MSEC(100);
+	for (int round = 0; round < 12 && !t->cubic.hystart_done; round++) {
+		if (round >= 2)
+			rtt = US_MSEC(120); /* the queue builds: +20 ms > 100/8 */
+		t->snd_max += 8 * mss;
+		t->snd_una = t->cubic.window_end;
+		uint32_t before = t->cwnd;
+		for (int i = 0; i < 8; i++) {
+			t->cc->on_rtt(t, rtt);
+			t->cc->on_ack(t, mss, mss);
+		}
+		if (round == 1)
+			ck_assert_uint_eq(t->cwnd - before, 8 * mss); /* slow start */
+		if (t->cubic.css && round >= 3)
+			ck_assert_uint_eq(t->cwnd - before, 8 * mss / 4);
+	}
+	ck_assert(t->cubic.hystart_done);
+	/* ssthresh = cwnd at the exit; this round's ACKs then grew cwnd a
+	 * little in congestion avoidance. */
+	ck_assert_uint_le(t->ssthresh, t->cwnd);
+	ck_assert_uint_lt(t->cwnd - t->ssthresh, mss);
+	ck_assert_uint_eq(ctr(p, "tcp.hystart_css_entered"), 1);
+	ck_assert_uint_eq(ctr(p, "tcp.hystart_slow_start_exits"), 1);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* RFC 7661: an application-limited sender (pipeACK < cwnd / 2) keeps its
+ * window, does not grow it, and after five minutes in the non-validated
+ * phase halves it (not below IW). */
+START_TEST(an_application_limited_window_is_kept_not_grown_and_halved_after_five_minutes)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_NODELAY, 1), 0);
+	t->cwnd = 100 * 1460;
+	uint32_t cwnd = 0;
+	for (int i = 0; i < 40; i++) {
+		if (i == 20) /* in the non-validated phase by now */
+			cwnd = t->cwnd;
+		ck_assert_int_eq(us_tcp_send(t, p->now, (const uint8_t *)"x", 1), 1);
+		drain(p);
+		later(p, RTT);
+		p->c->ack = (uint32_t)i + 2;
+		peer_ack(p);
+	}
+	struct us_tcp_info i = info_of(t);
+	ck_assert(!i.cwnd_validated);
+	ck_assert_uint_gt(i.pipeack, 0);
+	ck_assert_uint_eq(i.cwnd, cwnd);
+	ck_assert_uint_ge(ctr(p, "tcp.cwv_non_validated"), 1);
+	later(p, US_SEC(301));
+	ck_assert_int_eq(us_tcp_send(t, p->now, (const uint8_t *)"x", 1), 1);
+	drain(p);
+	ck_assert_uint_eq(info_of(t).cwnd, cwnd / 2);
+	ck_assert_uint_eq(ctr(p, "tcp.cwv_nvp_cwnd_halved"), 1);
+	abort_and_free(p, t);
+}
+END_TEST
+
 /* RFC 1122 §4.2.3.4: "If there is unacknowledged data (i.e., SND.NXT >
  * SND.UNA), then the sending TCP buffers all user data (regardless of the
  * PSH bit), until the outstanding data has been acknowledged or until the
@@ -2649,27 +2917,148 @@ START_TEST(accept_queue_overflow_drops_the_final_ack_and_completes_after_accept)
 }
 END_TEST
 
-START_TEST(syn_queue_overflow_drops_new_syns_and_counts_them)
+/* With SYN cookies off, a full SYN queue (max(backlog, 8)) recycles its
+ * oldest half-open connection for each new SYN (RFC 4987 §3.4): every SYN
+ * is answered, the queue stays bounded, the drops are counted. */
+START_TEST(with_syn_cookies_off_a_full_syn_queue_drops_its_oldest_entry)
 {
 	struct peer *p = peer_new(US_AF_INET);
 	struct us_tcp *l = listen_on(p, SRV_PORT, 1);
-	int answered = 0, first_drop = -1;
+	ck_assert_int_eq(us_tcp_setopt(l, US_OPT_SYNCOOKIES, 0), 0);
 	for (int i = 0; i < NCONN; i++) {
 		p->c = &p->conns[i];
 		put_opt(p, US_TCP_SYN, 0, 0, mss1460, 4, NULL, 0);
-		if (pending(p) > 0) {
-			ck_assert_msg(first_drop < 0, "SYN %d answered after SYN %d was dropped", i,
-				      first_drop);
-			expect(p, US_TCP_SYN | US_TCP_ACK, 0, 1);
-			answered++;
-		} else if (first_drop < 0) {
-			first_drop = i;
-		}
+		expect(p, US_TCP_SYN | US_TCP_ACK, 0, 1);
 	}
-	ck_assert_int_ge(answered, 8); /* max(backlog, 8) */
-	ck_assert_int_lt(answered, NCONN);
-	ck_assert_uint_eq(ctr(p, "tcp.syn_queue_full"), (uint64_t)(NCONN - answered));
-	ck_assert_uint_eq(table_size(p), (size_t)answered + 1);
+	ck_assert_uint_eq(ctr(p, "tcp.syn_queue_early_drops"), NCONN - 8);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_sent"), 0);
+	ck_assert_uint_eq(table_size(p), 8 + 1);
+	/* The first connection's entry was recycled: its ACK gets a RST. */
+	p->c = &p->conns[0];
+	p->c->seq = 1;
+	p->c->ack = 1;
+	peer_ack(p);
+	expect_rst(p, 1);
+	/* The last one's is there. */
+	p->c = &p->conns[NCONN - 1];
+	p->c->seq = 1;
+	p->c->ack = 1;
+	peer_ack(p);
+	expect_nothing(p);
+	struct us_tcp *t = accept_one(p, l);
+	ck_state(t, US_TCP_ESTABLISHED);
+	us_tcp_abort(t, p->now);
+	us_tcp_close(l, p->now);
+	drain(p);
+	ck_assert_uint_eq(table_size(p), 0);
+	peer_free(p);
+}
+END_TEST
+
+/* Fills the SYN queue of a listener with backlog 1 (8 entries) from the
+ * peer's connections 0..7. */
+static struct us_tcp *listen_with_full_syn_queue(struct peer *p)
+{
+	struct us_tcp *l = listen_on(p, SRV_PORT, 1);
+	for (int i = 0; i < 8; i++) {
+		p->c = &p->conns[i];
+		put_opt(p, US_TCP_SYN, 0, 0, mss1460, 4, NULL, 0);
+		expect(p, US_TCP_SYN | US_TCP_ACK, 0, 1);
+	}
+	ck_assert_uint_eq(table_size(p), 9);
+	return l;
+}
+
+/* RFC 4987 §3.6: with the SYN queue full, a SYN gets a SYN-ACK whose ISS is
+ * a cookie and the stack keeps nothing; the ACK returning it makes the
+ * connection, with the MSS from the cookie and, through the TSval the peer
+ * echoes, window scaling and SACK. */
+START_TEST(syn_cookie_completes_a_handshake_when_the_syn_queue_is_full)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *l = listen_with_full_syn_queue(p);
+	p->c = &p->conns[8];
+	/* MSS 1400 (rounded down to 1380 by the cookie), SACK, TS, wscale 7. */
+	uint8_t o[20] = { 2, 4, 0x05, 0x78, 4, 2, 8, 10, 0, 0, 1, 0, 0, 0, 0, 0, 1, 3, 3, 7 };
+	put_opt(p, US_TCP_SYN, 0, 0, o, sizeof o, NULL, 0);
+	struct seg *sa = expect(p, US_TCP_SYN | US_TCP_ACK, 0, 1);
+	ck_assert(sa->h.opts.has_wscale && sa->h.opts.sack_permitted && sa->h.opts.has_ts);
+	ck_assert_uint_eq(sa->h.opts.ts_ecr, 256);
+	ck_assert_uint_eq(sa->h.opts.ts_val & 0x3f, 7 | 0x10); /* wscale 7, SACK */
+	uint32_t tsval = sa->h.opts.ts_val;
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_sent"), 1);
+	ck_assert_uint_eq(table_size(p), 9); /* no state kept */
+	later(p, RTT);
+	uint8_t ts[12];
+	ts_opt(ts, 300, tsval);
+	p->c->win = 1024; /* scaled by 7: 128 KB */
+	put_opt(p, US_TCP_ACK, 1, 1, ts, 12, NULL, 0);
+	expect_nothing(p);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_recv"), 1);
+	struct us_tcp *t = accept_one(p, l);
+	ck_state(t, US_TCP_ESTABLISHED);
+	struct us_tcp_info i = info_of(t);
+	ck_assert(i.wscale_ok && i.sack_ok && i.ts_ok);
+	ck_assert_uint_eq(i.snd_wscale, 7);
+	ck_assert_uint_eq(i.snd_wnd, 1024u << 7);
+	ck_assert_uint_eq(i.mss, 1380 - 12);
+	/* Data both ways. */
+	ck_assert_int_eq(us_tcp_send(t, p->now, (const uint8_t *)"hello", 5), 5);
+	struct seg *d = expect_data(p, 1, 1, 5);
+	ck_assert(d->h.opts.has_ts);
+	ck_assert_uint_eq(d->h.opts.ts_ecr, 300);
+	ck_assert_uint_ge(d->h.opts.ts_val, tsval);
+	put_opt(p, US_TCP_ACK | US_TCP_PSH, 1, 6, ts, 12, "abc", 3);
+	ck_assert_uint_eq(us_tcp_readable(t), 3);
+	us_tcp_close(l, p->now);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* A cookie ACK that does not hold a cookie of ours (forged), or holds one
+ * more than two 64 s periods old (stale), makes no connection: it is an
+ * ACK to a listener, answered with a RST (RFC 9293 §3.10.7.2). */
+START_TEST(a_forged_or_stale_syn_cookie_ack_gets_no_connection)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *l = listen_with_full_syn_queue(p);
+	/* 60 s on (the queue is still full: its SYN-ACKs go until 63 s). */
+	later(p, US_SEC(60));
+	drain(p);
+	p->c = &p->conns[8];
+	put_opt(p, US_TCP_SYN, 0, 0, mss1460, 4, NULL, 0);
+	expect(p, US_TCP_SYN | US_TCP_ACK, 0, 1);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_sent"), 1);
+	p->c->seq = 1;
+	later(p, RTT);
+	/* Forged: one off. */
+	p->c->ack = 2;
+	peer_ack(p);
+	expect_rst(p, 2);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_failed"), 1);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_recv"), 0);
+	/* Another connection's cookie does not fit this one. */
+	p->c = &p->conns[9];
+	p->c->siss = p->conns[8].siss;
+	p->c->siss_known = true;
+	p->c->seq = 1;
+	p->c->ack = 1;
+	peer_ack(p);
+	expect_rst(p, 1);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_failed"), 2);
+	/* Stale: the right cookie, 128 s later (two periods on). */
+	drain(p);
+	at(p, US_SEC(128) + US_MSEC(50));
+	drain(p);
+	p->c = &p->conns[8];
+	p->c->ack = 1;
+	peer_ack(p);
+	expect_rst(p, 1);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_failed"), 3);
+	ck_assert_uint_eq(ctr(p, "tcp.syncookies_recv"), 0);
+	int err = 0;
+	ck_assert_ptr_null(us_tcp_accept(l, on_event, &p->ev, NULL, &err));
+	ck_assert_int_eq(err, -EAGAIN);
 	us_tcp_close(l, p->now);
 	drain(p);
 	ck_assert_uint_eq(table_size(p), 0);
@@ -3181,6 +3570,10 @@ Suite *us_test_suite(void)
 	tcase_add_test(tx, initial_window_is_ten_segments_and_slow_start_grows_it);
 	tcase_add_test(
 		tx, third_dup_ack_fast_retransmits_and_newreno_partial_ack_resends_the_next_hole);
+	tcase_add_test(tx, cubic_window_follows_w_cubic_over_virtual_time);
+	tcase_add_test(tx, hystart_plus_plus_leaves_slow_start_when_the_rtt_grows);
+	tcase_add_test(
+		tx, an_application_limited_window_is_kept_not_grown_and_halved_after_five_minutes);
 	tcase_add_test(tx, nagle_holds_small_segments_while_data_is_unacknowledged);
 	tcase_add_test(tx, nodelay_sends_small_segments_at_once);
 	tcase_add_test(tx, send_mss_defaults_to_536_without_the_option);
@@ -3200,7 +3593,9 @@ Suite *us_test_suite(void)
 
 	TCase *lq = tcase_create("listen");
 	tcase_add_test(lq, accept_queue_overflow_drops_the_final_ack_and_completes_after_accept);
-	tcase_add_test(lq, syn_queue_overflow_drops_new_syns_and_counts_them);
+	tcase_add_test(lq, with_syn_cookies_off_a_full_syn_queue_drops_its_oldest_entry);
+	tcase_add_test(lq, syn_cookie_completes_a_handshake_when_the_syn_queue_is_full);
+	tcase_add_test(lq, a_forged_or_stale_syn_cookie_ack_gets_no_connection);
 	suite_add_tcase(s, lq);
 
 	TCase *more = tcase_create("more");
@@ -3226,6 +3621,12 @@ Suite *us_test_suite(void)
 	tcase_add_test(modern, paws_drops_an_old_timestamp_until_ts_recent_is_24_days_old);
 	tcase_add_test(modern, timestamps_give_rtt_samples_from_the_echoed_tsval);
 	tcase_add_test(modern, out_of_order_data_is_reported_in_sack_blocks_most_recent_first);
+	tcase_add_test(modern,
+		       tail_loss_probe_resends_the_last_segment_and_its_sack_starts_recovery);
+	tcase_add_test(modern, without_sack_a_tail_loss_waits_for_the_rto);
+	tcase_add_test(
+		modern,
+		a_lone_lost_segment_is_probed_at_the_rto_time_without_collapsing_the_window);
 	suite_add_tcase(s, modern);
 
 	TCase *fam = tcase_create("families");
