@@ -1017,12 +1017,18 @@ int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap)
 		us_tcp_ring_drop(&t->rcvq, n);
 		/* RFC 1122 §4.2.3.3: reading opens the window; tell the peer
 		 * when it has opened by enough to matter (at least two full
-		 * segments, or half the buffer), or when it was closed. */
+		 * segments, or half the largest window we can offer), or when
+		 * it was closed. The largest window is the buffer, or less
+		 * without window scaling: a threshold above it would never be
+		 * reached, and the sender would wait for a delayed ACK. */
 		if (us_tcp_is_synchronized(t->state) && !t->eof) {
 			uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
 			uint32_t edge = t->rcv_nxt + us_tcp_rcv_window(t);
 			uint32_t grown = seq_gt(edge, t->rcv_adv) ? edge - t->rcv_adv : 0;
-			uint32_t thresh = 2 * mss < t->rcvq.cap / 2 ? 2 * mss : t->rcvq.cap / 2;
+			uint64_t max_win = (uint64_t)US_TCP_MAX_WIN << (t->wscale_ok ? t->rcv_wscale : 0);
+			if (max_win > t->rcvq.cap)
+				max_win = t->rcvq.cap;
+			uint32_t thresh = 2 * mss < max_win / 2 ? 2 * mss : (uint32_t)(max_win / 2);
 			if (grown >= thresh || (old_wnd < mss && grown > 0)) {
 				t->ack_now = true;
 				us_tcp_output(t);

@@ -113,6 +113,10 @@ static void poll_timers(us_time_t now)
 		us_stack_poll(B.s, now);
 }
 
+/* --classic: TCP without window scaling, timestamps and SACK (RFC 9293
+ * alone), to measure what the modern options bring. */
+static bool classic;
+
 static void node_up(struct node *n, struct queue *out, const char *name, uint8_t last, uint32_t mtu)
 {
 	struct us_stack_config cfg = {
@@ -123,6 +127,9 @@ static void node_up(struct node *n, struct queue *out, const char *name, uint8_t
 		.no_router_solicit = true,
 		.large_bufs = 64,
 		.small_bufs = 2048,
+		.tcp_no_wscale = classic,
+		.tcp_no_timestamps = classic,
+		.tcp_no_sack = classic,
 	};
 	/* The cable first: adding the address already sends (ARP). */
 	n->out = out;
@@ -299,11 +306,16 @@ static int idle(int n)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench-core bulk [--bytes N] [--mtu N] | idle [--conns N]\n");
+		fprintf(stderr, "usage: bench-core bulk [--classic] [--bytes N] [--mtu N] | idle [--conns N]\n");
 		return 2;
 	}
 	unsigned long long bytes = 1000000000ull;
 	long mtu = 1500, conns = 10000;
+	for (int i = 2; i < argc && !strcmp(argv[i], "--classic"); i++) {
+		classic = true;
+		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
+		argc--;
+	}
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--bytes"))
 			bytes = strtoull(argv[i + 1], NULL, 0);
