@@ -20,6 +20,8 @@ packages=(
 	# the kernel's TCP clients for the demo's services and the TCP tests
 	# (curl for HTTP; ncat for echo, chargen and discard)
 	curl ncat
+	# the SYN flood test (tests/tap/test-tcp-synflood.sh)
+	hping3
 	# sanitizers, fuzzing (libFuzzer runtime) and memcheck
 	valgrind libclang-rt-14-dev
 )

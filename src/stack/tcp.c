@@ -115,9 +115,14 @@ void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n)
 	r->len -= n;
 }
 
+uint32_t us_tcp_rcv_cap(const struct us_tcp *t)
+{
+	return t->rcvq.buf ? t->rcvq.cap : t->opt.rcvbuf;
+}
+
 uint32_t us_tcp_rcv_space(const struct us_tcp *t)
 {
-	return t->rcvq.cap - t->rcvq.len;
+	return us_tcp_rcv_cap(t) - t->rcvq.len;
 }
 
 /* ---- Addresses and tables ------------------------------------------------------ */
@@ -866,11 +871,9 @@ struct us_tcp *us_tcp_new_child(struct us_tcp *l, const struct us_tcp_seg *seg, 
 		return NULL;
 	}
 	us_tcp_child_init(t, l, seg);
-	if (alloc_buffers(t) < 0) {
-		tcb_free(t);
-		us_drop(s, US_CTR_TCP_DROP_NO_MEMORY, seg->ifindex, "no buffers for a SYN");
-		return NULL;
-	}
+	/* No buffers yet: a half-open connection (a SYN flood is made of
+	 * them) costs its TCB only; us_tcp_child_established() gives it its
+	 * rings. */
 	port_insert(t);
 	conn_insert(t);
 	start_sequence(t);
@@ -896,6 +899,11 @@ bool us_tcp_child_established(struct us_tcp *t)
 		 * dropped, the child stays in SYN_RCVD and its SYN-ACK is sent
 		 * again, so it completes once the application accepts. */
 		us_drop(t->s, US_CTR_TCP_LISTEN_OVERFLOW, -1, "accept queue full");
+		return false;
+	}
+	if (alloc_buffers(t) < 0) {
+		/* Like a full queue: the peer's next ACK tries again. */
+		us_drop(t->s, US_CTR_TCP_DROP_NO_MEMORY, -1, "no buffers for a connection");
 		return false;
 	}
 	/* From the SYN queue to the tail of the accept queue. */
@@ -1026,8 +1034,8 @@ int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap)
 			uint32_t edge = t->rcv_nxt + us_tcp_rcv_window(t);
 			uint32_t grown = seq_gt(edge, t->rcv_adv) ? edge - t->rcv_adv : 0;
 			uint64_t max_win = (uint64_t)US_TCP_MAX_WIN << (t->wscale_ok ? t->rcv_wscale : 0);
-			if (max_win > t->rcvq.cap)
-				max_win = t->rcvq.cap;
+			if (max_win > us_tcp_rcv_cap(t))
+				max_win = us_tcp_rcv_cap(t);
 			uint32_t thresh = 2 * mss < max_win / 2 ? 2 * mss : (uint32_t)(max_win / 2);
 			if (grown >= thresh || (old_wnd < mss && grown > 0)) {
 				t->ack_now = true;

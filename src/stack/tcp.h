@@ -374,7 +374,9 @@ uint32_t us_tcp_synq_max(const struct us_tcp *l);
 bool us_tcp_synq_early_drop(struct us_tcp *l);
 /* A child reached ESTABLISHED: false when the accept queue is full. */
 bool us_tcp_child_established(struct us_tcp *t);
-/* The receive ring's free space. */
+/* The receive ring's size (SO_RCVBUF until the ring exists: a
+ * half-open connection has none yet) and its free space. */
+uint32_t us_tcp_rcv_cap(const struct us_tcp *t);
 uint32_t us_tcp_rcv_space(const struct us_tcp *t);
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n);
 void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);

@@ -73,7 +73,8 @@ uint32_t us_tcp_rcv_window(struct us_tcp *t)
 	if (win <= cur)
 		return cur;
 	uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
-	uint32_t step = t->rcvq.cap / 2 < mss ? t->rcvq.cap / 2 : mss;
+	uint32_t cap = us_tcp_rcv_cap(t);
+	uint32_t step = cap / 2 < mss ? cap / 2 : mss;
 	if (win - cur < step)
 		return cur;
 	return win;
