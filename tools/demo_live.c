@@ -472,9 +472,9 @@ static bool take_snapshot(struct us_runtime *rt, struct snapshot *sn)
 
 static void sockets_text(const struct snapshot *sn, struct text *t)
 {
-	text_printf(t, "%-12s %2s %7s %7s %-26s %-26s %5s %7s %8s %15s %6s %7s %s\n", "State", "#",
-		    "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "mss", "cwnd",
-		    "ssthresh", "rtt/rttvar(ms)", "rto", "retrans", "note");
+	text_printf(t, "%-12s %2s %7s %7s %-26s %-26s %5s %7s %8s %8s %15s %6s %7s %s\n", "State",
+		    "#", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port", "mss", "cwnd",
+		    "ssthresh", "inflight", "rtt/rttvar(ms)", "rto", "retrans", "note");
 	for (size_t i = 0; i < sn->n; i++) {
 		const struct us_tcp_info *e = &sn->v[i];
 		char l[US_ADDR_TEXT_MAX + 8], r[US_ADDR_TEXT_MAX + 8], rtt[48], rto[24], ssth[16];
@@ -495,20 +495,32 @@ static void sockets_text(const struct snapshot *sn, struct text *t)
 			snprintf(ssth, sizeof ssth, "inf");
 		else
 			snprintf(ssth, sizeof ssth, "%u", e->ssthresh);
-		char mss[16] = "-", cwnd[16] = "-";
+		char mss[16] = "-", cwnd[16] = "-", flight[16] = "-";
 		if (conn) {
 			snprintf(mss, sizeof mss, "%u", e->mss);
 			snprintf(cwnd, sizeof cwnd, "%u", e->cwnd);
+			snprintf(flight, sizeof flight, "%u", e->bytes_in_flight);
 		} else {
 			snprintf(ssth, sizeof ssth, "-");
 		}
 		/* The options the handshake agreed on, as `ss -ti` lists them. */
-		char opts[48] = "";
+		char opts[96] = "";
 		if (conn && e->wscale_ok)
 			snprintf(opts, sizeof opts, "wscale:%u,%u ", e->snd_wscale, e->rcv_wscale);
-		text_printf(t, "%-12s %2d %7u %7u %-26s %-26s %5s %7s %8s %15s %6s %7u %s%s%s%s%s%s%s\n",
+		/* The algorithm, and SACK blocks seen (D-SACK among them). */
+		if (conn) {
+			size_t o = strlen(opts);
+			snprintf(opts + o, sizeof opts - o, "%s ",
+				 e->cc == US_TCP_CC_CUBIC ? "cubic" : "newreno");
+			o = strlen(opts);
+			if (e->sack_blocks_rcvd)
+				snprintf(opts + o, sizeof opts - o, "sacks:%llu/%llu ",
+					 (unsigned long long)e->sack_blocks_rcvd,
+					 (unsigned long long)e->dsacks_rcvd);
+		}
+		text_printf(t, "%-12s %2d %7u %7u %-26s %-26s %5s %7s %8s %8s %15s %6s %7u %s%s%s%s%s%s%s\n",
 			    us_tcp_state_name(e->state), e->state, e->rcv_queued, e->snd_queued, l, r,
-			    mss, cwnd, ssth, rtt, rto, e->retransmits, conn && e->ts_ok ? "ts " : "",
+			    mss, cwnd, ssth, flight, rtt, rto, e->retransmits, conn && e->ts_ok ? "ts " : "",
 			    conn && e->sack_ok ? "sack " : "", opts,
 			    e->in_recovery ? "recovery " : "", e->orphan ? "orphan " : "",
 			    e->listener_child ? "not-accepted " : "", e->backoff ? "backoff" : "");
