@@ -14,7 +14,9 @@
  * jitter does not fail the run. Socket calls are guessed: socket/bind/listen
  * and accept for a passive open, socket/connect for an active one, a read
  * after each segment of data that arrives, a write before new data leaves
- * and a close before the stack's FIN. Other frames are left out.
+ * and a close before the stack's FIN. Timestamps are left to the runner
+ * (`TS val *` on the stack's segments, `ecr *` on the peer's): the stack's
+ * clock there is not the captured one. Other frames are left out.
  *
  * Read first: docs/scripts.md "From a capture".
  */
@@ -115,6 +117,34 @@ static void flush_read(struct conv *cv)
 	line(cv, cv->last_ms, "", text);
 	cv->read_total += cv->pending_read;
 	cv->pending_read = 0;
+}
+
+/*
+ * The timestamps of a real capture cannot be replayed: the stack's TSval
+ * comes from its clock (RFC 7323 §4.1), which on a virtual clock is not the
+ * captured one. So a `>` line takes any TSval (`TS val *`), and a `<` line
+ * echoes whatever the stack sent last (`ecr *`, docs/scripts.md). The
+ * peer's own TSval and the stack's echo of it stay exact.
+ */
+static void wild_timestamp(char *text, size_t cap, bool outbound)
+{
+	const char *key = outbound ? "TS val " : " ecr ";
+	char *p = strstr(text, "TS val ");
+	if (!p)
+		return;
+	if (!outbound)
+		p = strstr(p, key);
+	if (!p)
+		return;
+	char *num = p + strlen(key);
+	char *end = num;
+	while (*end >= '0' && *end <= '9')
+		end++;
+	if (end == num || (!outbound && end - num == 1 && *num == '0'))
+		return; /* no number, or ecr 0 (a SYN's: nothing to echo yet) */
+	char rest[512];
+	snprintf(rest, sizeof rest, "%s", end);
+	snprintf(num, cap - (size_t)(num - text), "*%s", rest);
 }
 
 static void usage(FILE *f)
@@ -275,10 +305,12 @@ int main(int argc, char **argv)
 			if ((int32_t)(end - cv.snd_max) > 0)
 				cv.snd_max = end;
 			us_script_format_seg(&fr, &rel, text, sizeof text);
+			wild_timestamp(text, sizeof text, true);
 			line(&cv, ms, " > ", text);
 		} else {
 			rel = (struct us_script_rel){ cv.have_irs ? cv.irs : 0, cv.have_iss ? cv.iss : 0 };
 			us_script_format_seg(&fr, &rel, text, sizeof text);
+			wild_timestamp(text, sizeof text, false);
 			line(&cv, ms, " < ", text);
 			if (cv.passive && !cv.accepted && !(fr.flags & (US_TCP_SYN | US_TCP_RST)) &&
 			    (fr.flags & US_TCP_ACK) && cv.have_iss && fr.ack == cv.iss + 1) {

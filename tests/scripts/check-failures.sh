@@ -45,6 +45,16 @@ expect unexpected_segment_is_named 1 \
 	'missing_line\.pkt:8: the stack sent a segment that no line expects' \
 	'^    actual:   0\.100000 > S\. 0:0\(0\) ack 1 '
 
+"$runner" --no-golden "$dir/bad/wrong_state.pkt" 2>"$tmp/err"; status=$?
+expect wrong_state_shows_expected_and_actual 1 \
+	'wrong_state\.pkt:14: the call.s result differs' \
+	'^    expected: tcp_state\(4242, 40000\) = TIME_WAIT$' \
+	'^    actual:   tcp_state\(4242, 40000\) = 6 \(FIN_WAIT_2\)$'
+
+"$runner" --no-golden "$dir/bad/wild_tsval_inbound.pkt" 2>"$tmp/err"; status=$?
+expect inbound_tsval_cannot_be_wild 2 \
+	'wild_tsval_inbound\.pkt:6:[0-9]+: error: a segment the peer sends cannot have wildcards'
+
 # Goldens: written only on request, compared on every run.
 cp "$dir/handshake_passive.pkt" "$tmp/hs.pkt"
 "$runner" "$tmp/hs.pkt" 2>"$tmp/err"; status=$?

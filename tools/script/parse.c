@@ -15,6 +15,9 @@
  *   opts    := '*' | opt (',' opt)*
  *   opt     := 'mss' val | 'wscale' val | 'sackOK' | 'nop' | 'eol'
  *            | 'TS' 'val' val 'ecr' val | 'sack' (val ':' val)+
+ *
+ * A `<` line takes no wildcard, except `ecr *` in its TS option: the
+ * TSval of the last segment the stack sent on that connection.
  *   call    := NAME '(' [arg (',' arg)*] ')' '=' result
  *   arg     := '...' | ['-'] INT | NAME | '[' (INT | NAME) ']'
  *            | '{' NAME '=' INT (',' NAME '=' INT)* '}'
@@ -372,7 +375,9 @@ static int parse_seg(struct us_lex *lx, struct us_script_seg *sg, bool inbound)
 	if (inbound) {
 		for (int i = 0; i < sg->nopts; i++) {
 			struct us_script_opt *o = &sg->opts[i];
-			bool wild = o->a.wild || o->b.wild;
+			/* `TS val N ecr *`: the peer echoes the stack's last TSval
+			 * (run.c), which the script cannot know. */
+			bool wild = o->a.wild || (o->b.wild && o->kind != US_SOPT_TS);
 			for (int j = 0; j < o->nsack; j++)
 				wild = wild || o->sack[j][0].wild || o->sack[j][1].wild;
 			if (wild)

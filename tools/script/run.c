@@ -82,6 +82,8 @@ struct conn {
 	uint16_t local_port;
 	bool have_iss;
 	uint32_t iss;
+	bool have_tsval;
+	uint32_t tsval; /* the TSval of the last segment the stack sent: `ecr *` */
 };
 
 struct fdent {
@@ -320,6 +322,27 @@ static void record_pcap(struct runner *r, const uint8_t *f, size_t len)
 		fail(r, "cannot write the pcap file");
 }
 
+/* The TSval of a segment the stack sent, for a later `ecr *`. */
+static void remember_tsval(struct conn *c, const struct us_script_frame *fr)
+{
+	const uint8_t *o = fr->opts;
+	for (size_t i = 0; i < fr->opts_len;) {
+		if (o[i] == US_TCP_OPT_EOL)
+			break;
+		if (o[i] == US_TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= fr->opts_len || o[i + 1] < 2 || i + o[i + 1] > fr->opts_len)
+			break;
+		if (o[i] == US_TCP_OPT_TS && o[i + 1] == 10) {
+			c->tsval = us_get_be32(o + i + 2);
+			c->have_tsval = true;
+		}
+		i += o[i + 1];
+	}
+}
+
 static int on_transmit(void *ctx, const struct us_frame *f)
 {
 	struct runner *r = ctx;
@@ -346,6 +369,7 @@ static int on_transmit(void *ctx, const struct us_frame *f)
 			c->iss = fr.seq;
 			c->have_iss = true;
 		}
+		remember_tsval(c, &fr);
 	}
 	struct us_script_rel rel = out_rel(r, c);
 	us_script_format_frame(&fr, &rel, text, sizeof text);
@@ -580,7 +604,8 @@ static size_t build_opts(struct runner *r, const struct us_script_seg *sg, const
 			o[n++] = US_TCP_OPT_TS;
 			o[n++] = 10;
 			us_put_be32(o + n, (uint32_t)op->a.v);
-			us_put_be32(o + n + 4, (uint32_t)op->b.v);
+			us_put_be32(o + n + 4, op->b.wild ? (c->have_tsval ? c->tsval : 0)
+							   : (uint32_t)op->b.v);
 			n += 8;
 			break;
 		case US_SOPT_SACK:
@@ -982,15 +1007,43 @@ static int call_mismatch(struct runner *r, const struct us_script_call *c, const
 	return -1;
 }
 
+/* The state of the connection with these ports (peer_port 0: the
+ * listener on local_port; local_port -1: any, as for an ephemeral port),
+ * from the core's table; CLOSED when it is gone. */
+static int tcp_state_of(struct runner *r, int local_port, uint16_t peer_port)
+{
+	struct us_tcp_info info[MAX_CONNS];
+	size_t n = us_stack_tcp_table(r->s, info, MAX_CONNS);
+	if (n > MAX_CONNS)
+		n = MAX_CONNS;
+	for (size_t i = 0; i < n; i++)
+		if ((local_port < 0 || info[i].local.port == local_port) &&
+		    info[i].remote.port == peer_port)
+			return info[i].state;
+	return US_TCP_CLOSED;
+}
+
 static int do_call(struct runner *r, const struct us_script_call *c)
 {
 	struct result res = { 0 };
 	struct fdent *fe = get_fd(r, c);
 	const char *n = c->name;
 	char state_name[32] = "";
-	bool needs_fd = strcmp(n, "socket") != 0;
+	bool needs_fd = strcmp(n, "socket") != 0 && strcmp(n, "tcp_state") != 0;
 	if (needs_fd && !fe) {
 		res = (struct result){ -1, EBADF };
+	} else if (strcmp(n, "tcp_state") == 0) {
+		/* tcp_state(4242, 40000) = FIN_WAIT_2: a connection by its
+		 * ports, also one closed by its owner that finishes alone (the
+		 * descriptor is gone); tcp_state(4242) = LISTEN: a listener.
+		 * CLOSED when the core holds no such connection any more. */
+		bool any_local = c->nargs >= 1 && c->args[0].kind == US_SARG_ELLIPSIS;
+		if (c->nargs < 1 || (c->args[0].kind != US_SARG_INT && !any_local) ||
+		    (c->nargs >= 2 && c->args[1].kind != US_SARG_INT) || (any_local && c->nargs < 2))
+			return fail(r, "tcp_state(LOCAL_PORT[, PEER_PORT]) or tcp_state(..., PEER_PORT)");
+		res.ret = tcp_state_of(r, any_local ? -1 : (int)c->args[0].i,
+				       c->nargs >= 2 ? (uint16_t)c->args[1].i : 0);
+		snprintf(state_name, sizeof state_name, "%s", us_tcp_state_name((int)res.ret));
 	} else if (strcmp(n, "socket") == 0) {
 		int fam = r->sc->cfg.family == 4 ? US_AF_INET : US_AF_INET6;
 		if (c->nargs >= 1 && ident_is(&c->args[0], "AF_INET"))
@@ -1126,7 +1179,7 @@ static int do_call(struct runner *r, const struct us_script_call *c)
 		res.ret = us_tcp_state(fe->t);
 		snprintf(state_name, sizeof state_name, "%s", us_tcp_state_name((int)res.ret));
 	} else {
-		return fail(r, "unknown call '%s' (socket, bind, listen, accept, connect, write, read, close, shutdown, setsockopt, getsockopt, getsocketsta)",
+		return fail(r, "unknown call '%s' (socket, bind, listen, accept, connect, write, read, close, shutdown, setsockopt, getsockopt, getsocketsta, tcp_state)",
 			    n);
 	}
 	char actual[128];
