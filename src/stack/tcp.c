@@ -120,6 +120,11 @@ uint32_t us_tcp_rcv_cap(const struct us_tcp *t)
 	return t->rcvq.buf ? t->rcvq.cap : t->opt.rcvbuf;
 }
 
+static uint32_t snd_cap(const struct us_tcp *t)
+{
+	return t->sndq.buf ? t->sndq.cap : t->opt.sndbuf;
+}
+
 uint32_t us_tcp_rcv_space(const struct us_tcp *t)
 {
 	return us_tcp_rcv_cap(t) - t->rcvq.len;
@@ -380,7 +385,7 @@ int us_tcp_events(const struct us_tcp *t)
 	case US_TCP_TIME_WAIT:
 		if (t->rcvq.len || t->eof || t->shut_rd)
 			ev |= US_EV_READABLE;
-		if (!t->fin_queued && t->sndq.cap - t->sndq.len >= t->sndq.cap / 4)
+		if (!t->fin_queued && snd_cap(t) - t->sndq.len >= snd_cap(t) / 4)
 			ev |= US_EV_WRITABLE;
 		if (t->eof && us_tcp_fin_acked(t))
 			ev |= US_EV_HUP;
@@ -510,16 +515,15 @@ static void tcb_free(struct us_tcp *t)
 	free(t);
 }
 
-/* Gives the connection its rings (once). */
-static int alloc_buffers(struct us_tcp *t)
+/* The rings come when first needed: the receive ring with the first data
+ * that arrives, the send ring with the first SEND. A connection that moves
+ * no data (an idle one, a half-open one) costs its TCB only, and the
+ * window it offers is SO_RCVBUF all the same (us_tcp_rcv_cap()). */
+int us_tcp_rcv_ring(struct us_tcp *t)
 {
-	if (!t->sndq.buf && ring_alloc(&t->sndq, t->opt.sndbuf) < 0)
-		return -ENOMEM;
-	if (!t->rcvq.buf && ring_alloc(&t->rcvq, t->opt.rcvbuf) < 0) {
-		ring_free(&t->sndq);
-		return -ENOMEM;
-	}
-	return 0;
+	if (t->rcvq.buf)
+		return 0;
+	return ring_alloc(&t->rcvq, t->opt.rcvbuf);
 }
 
 bool us_tcp_drop(struct us_tcp *t, int err, const char *why)
@@ -786,8 +790,6 @@ int us_tcp_connect(struct us_tcp *t, us_time_t now, const struct us_addr *remote
 			rc = -EADDRNOTAVAIL;
 		}
 	}
-	if (rc == 0)
-		rc = alloc_buffers(t);
 	if (rc < 0) {
 		t->tu = saved;
 		t->ifindex = saved_if;
@@ -901,11 +903,6 @@ bool us_tcp_child_established(struct us_tcp *t)
 		us_drop(t->s, US_CTR_TCP_LISTEN_OVERFLOW, -1, "accept queue full");
 		return false;
 	}
-	if (alloc_buffers(t) < 0) {
-		/* Like a full queue: the peer's next ACK tries again. */
-		us_drop(t->s, US_CTR_TCP_DROP_NO_MEMORY, -1, "no buffers for a connection");
-		return false;
-	}
 	/* From the SYN queue to the tail of the accept queue. */
 	if (t->qprev)
 		t->qprev->qnext = t->qnext;
@@ -990,6 +987,8 @@ int us_tcp_send(struct us_tcp *t, us_time_t now, const uint8_t *data, size_t len
 	}
 	if (t->fin_queued)
 		return -EPIPE;
+	if (!t->sndq.buf && ring_alloc(&t->sndq, t->opt.sndbuf) < 0)
+		return -ENOBUFS;
 	uint32_t room = t->sndq.cap - t->sndq.len;
 	if (room == 0)
 		return -EAGAIN;
@@ -1248,9 +1247,10 @@ int us_tcp_take_error(struct us_tcp *t)
 	return e;
 }
 
+/* The SYN announced a window (and its scale) from the buffer sizes. */
 static bool buffers_fixed(const struct us_tcp *t)
 {
-	return t->sndq.buf || t->rcvq.buf;
+	return t->state != US_TCP_CLOSED && t->state != US_TCP_LISTEN;
 }
 
 int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value)
@@ -1262,7 +1262,7 @@ int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value)
 		return -ENOPROTOOPT;
 	case US_OPT_RCVBUF:
 	case US_OPT_SNDBUF:
-		/* The rings are sized once, when the connection is set up. */
+		/* Fixed once a SYN has told the peer the window. */
 		if (buffers_fixed(t))
 			return -EISCONN;
 		return us_sock_setopt(&t->opt, t->family, t->bound, opt, value);

@@ -24,8 +24,10 @@
  * Read first: RFC 9293 §3.3 (the state diagram, the variables), then
  * docs/tcp.md, then tcp_input.c from us_tcp_input4() down.
  *
- * Buffers. Each connection has two byte rings, allocated once when it is
- * set up (never per segment). The send ring holds every byte the user
+ * Buffers. Each connection has two byte rings, each allocated once, when
+ * first needed (never per segment): the receive ring with the first data
+ * that arrives, the send ring with the first SEND, so a connection that
+ * moves no data costs its TCB only. The send ring holds every byte the user
  * wrote that the peer has not acknowledged, from SND.UNA on: what is in
  * flight and what waits, so retransmission reads from it like first
  * transmission. A segment is cut from the ring at send time in any size up
@@ -377,6 +379,8 @@ bool us_tcp_child_established(struct us_tcp *t);
 /* The receive ring's size (SO_RCVBUF until the ring exists: a
  * half-open connection has none yet) and its free space. */
 uint32_t us_tcp_rcv_cap(const struct us_tcp *t);
+/* Gives t its receive ring if it has none yet: 0 or -ENOMEM. */
+int us_tcp_rcv_ring(struct us_tcp *t);
 uint32_t us_tcp_rcv_space(const struct us_tcp *t);
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n);
 void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);

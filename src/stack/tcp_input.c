@@ -704,6 +704,11 @@ static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 		us_tcp_drop(t, -ECONNRESET, "data after CLOSE");
 		return GONE;
 	}
+	/* The first data gives the connection its receive ring (tcp.c). */
+	if (!t->shut_rd && us_tcp_rcv_ring(t) < 0) {
+		us_drop(s, US_CTR_TCP_DROP_NO_MEMORY, seg->ifindex, "no memory for a receive ring");
+		return DONE;
+	}
 	if (seg->seq == t->rcv_nxt) {
 		/* In order: "Once in the ESTABLISHED state, it is possible to
 		 * deliver segment data to user RECEIVE buffers." */
