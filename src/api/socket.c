@@ -1354,9 +1354,10 @@ static int stream_sendto(struct call *c)
 	return rc;
 }
 
-/* Stream: what was queued (at least a byte), waiting for room as the
- * timeout says; a part queued before a timeout or error is returned. */
-ssize_t us_send(int s, const void *buf, size_t len)
+/* send() and write(): one datagram, or stream bytes; all: wait until every
+ * byte is queued (write), else until at least one is (send). A part queued
+ * before a timeout or an error is returned. */
+static ssize_t send_or_write(int s, const void *buf, size_t len, bool all)
 {
 	struct call c;
 	int rc = enter(s, &c);
@@ -1365,13 +1366,20 @@ ssize_t us_send(int s, const void *buf, size_t len)
 	ssize_t n;
 	if (c.sk->type == US_SOCK_STREAM) {
 		size_t done;
-		rc = send_stream(&c, buf, len, false, true, &done);
+		rc = send_stream(&c, buf, len, all, true, &done);
 		n = done > 0 ? (ssize_t)done : rc < 0 ? rc : 0;
 	} else {
 		n = send_dgram(&c, buf, len, NULL);
 	}
 	leave(&c);
 	return n < 0 ? fail((int)n) : n;
+}
+
+/* Stream: what was queued (at least a byte), waiting for room as the
+ * timeout says. */
+ssize_t us_send(int s, const void *buf, size_t len)
+{
+	return send_or_write(s, buf, len, false);
 }
 
 ssize_t us_sendto(int s, const void *buf, size_t len, const struct us_addr *to)
@@ -1396,20 +1404,7 @@ ssize_t us_sendto(int s, const void *buf, size_t len, const struct us_addr *to)
  * socket does not block (or its timeout ends) after part went. */
 ssize_t us_write(int s, const void *buf, size_t len)
 {
-	struct call c;
-	int rc = enter(s, &c);
-	if (rc < 0)
-		return fail(rc);
-	ssize_t n;
-	if (c.sk->type == US_SOCK_STREAM) {
-		size_t done;
-		rc = send_stream(&c, buf, len, true, true, &done);
-		n = done > 0 ? (ssize_t)done : rc < 0 ? rc : 0;
-	} else {
-		n = send_dgram(&c, buf, len, NULL);
-	}
-	leave(&c);
-	return n < 0 ? fail((int)n) : n;
+	return send_or_write(s, buf, len, true);
 }
 
 int us_sendall(int s, const void *buf, size_t len, size_t *sent)
