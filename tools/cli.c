@@ -407,6 +407,10 @@ bool us_cli_link_option(struct us_cli_link *l, int opt, const char *arg, const c
 	case US_CLI_OPT_PCAP:
 		l->cfg.pcap_path = arg;
 		return true;
+	case US_CLI_OPT_OFFLOAD:
+		/* TAP offloads: virtio-net header, TSO, checksum offload. */
+		l->cfg.offloads = true;
+		return true;
 	case US_CLI_OPT_LOG:
 		*err = us_cli_log_level(l, arg);
 		return true;

@@ -2,7 +2,7 @@
 /*
  * tools/cli.h - command-line helpers shared by ustack-demo, ustack-ping and
  * ustack-lookup: the flags that bring a runtime up on a TAP device (--tap,
- * --ip4, --ip6, --gw4, --mac, --mtu, --pcap, --log) and name resolution
+ * --ip4, --ip6, --gw4, --mac, --mtu, --pcap, --log, --offload) and name resolution
  * (--dns, --host), parsed the same way in every tool, the trace hook that
  * prints the core's messages to stderr, and waits for the link and for
  * IPv6 duplicate address detection.
@@ -89,6 +89,7 @@ enum us_cli_opt {
 	US_CLI_OPT_LOG,
 	US_CLI_OPT_DNS,
 	US_CLI_OPT_HOST,
+	US_CLI_OPT_OFFLOAD,
 };
 #define US_CLI_LINK_OPTIONS                                                                        \
 	{ "tap", required_argument, 0, US_CLI_OPT_TAP },                                           \
@@ -98,7 +99,8 @@ enum us_cli_opt {
 		{ "mac", required_argument, 0, US_CLI_OPT_MAC },                                   \
 		{ "mtu", required_argument, 0, US_CLI_OPT_MTU },                                   \
 		{ "pcap", required_argument, 0, US_CLI_OPT_PCAP },                                 \
-		{ "log", required_argument, 0, US_CLI_OPT_LOG }
+		{ "log", required_argument, 0, US_CLI_OPT_LOG },                                   \
+		{ "offload", no_argument, 0, US_CLI_OPT_OFFLOAD }
 #define US_CLI_NAME_OPTIONS                                                                        \
 	{ "dns", required_argument, 0, US_CLI_OPT_DNS },                                           \
 		{ "host", required_argument, 0, US_CLI_OPT_HOST }

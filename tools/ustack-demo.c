@@ -77,6 +77,8 @@ static const char usage[] =
 	"  --gw4 ADDR             IPv4 default route (default none)\n"
 	"  --mac MAC              (default random, locally administered)\n"
 	"  --mtu N                1280..65535 (default the device's)\n"
+	"  --offload              TAP offloads: TSO and checksum offload (virtio-net\n"
+	"                         header; docs/performance.md)\n"
 	"  --dns ADDR, --host NAME=ADDR  the stack's resolver\n"
 	"Services (all by default):\n"
 	"  --services LIST        a comma list of udp-echo, echo, discard, chargen,\n"
@@ -315,7 +317,7 @@ static void report_changes(const struct addr_view *old, const struct addr_view *
 	fflush(stdout);
 }
 
-static void print_banner(const struct us_cli_link *l, const struct addr_view *v)
+static void print_banner(const struct us_cli_link *l, const struct addr_view *v, uint32_t offloads)
 {
 	const struct us_runtime_config *cfg = &l->cfg;
 	char mac[18], a4[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
@@ -339,6 +341,10 @@ static void print_banner(const struct us_cli_link *l, const struct addr_view *v)
 		printf(", %s/64", ll);
 	if (cfg->pcap_path)
 		printf(", capture in %s", cfg->pcap_path);
+	if (cfg->offloads)
+		printf(", offloads%s%s%s", offloads & US_OFFLOAD_CSUM ? " csum" : " none",
+		       offloads & US_OFFLOAD_TSO4 ? " tso4" : "",
+		       offloads & US_OFFLOAD_TSO6 ? " tso6" : "");
 	printf("\n");
 
 	printf("from the kernel side of %s:", cfg->tap_name);
@@ -523,7 +529,7 @@ int main(int argc, char **argv)
 	if (pcap) {
 		/* Open the device here, as the runtime would, and put the
 		 * capture between it and the stack. */
-		struct us_tap_options topt = { .bring_up = true };
+		struct us_tap_options topt = { .bring_up = true, .vnet_hdr = l.cfg.offloads };
 		rc = us_tap_open(&l.cfg.driver, l.cfg.tap_name, &topt);
 		if (rc < 0) {
 			fprintf(stderr, "ustack-demo: cannot start on %s: %s\n", l.cfg.tap_name,
@@ -547,7 +553,7 @@ int main(int argc, char **argv)
 	l.cfg.pcap_path = pcap; /* for the banner */
 	struct addr_view seen = { .ifindex = us_runtime_ifindex(rt) }, now_view = seen;
 	us_runtime_with_core(rt, read_addrs, &seen);
-	print_banner(&l, &seen);
+	print_banner(&l, &seen, us_runtime_offloads(rt));
 	struct addr_view none = { .n = 0 };
 	report_changes(&none, &seen);
 	if (pcap && pcap_max)

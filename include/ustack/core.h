@@ -77,6 +77,20 @@ enum us_gso_type {
 	US_GSO_TCPV4 = 1,
 	US_GSO_UDP = 3,
 	US_GSO_TCPV6 = 4,
+	US_GSO_UDP_L4 = 5, /* UDP segmentation (USO): datagrams of gso_size each */
+};
+
+/*
+ * What an interface's link can do for the core (us_iface_config.offloads,
+ * as granted by the driver: us_driver.offloads). All zero: plain frames,
+ * every checksum computed and verified by the core.
+ */
+enum us_offload {
+	US_OFFLOAD_CSUM = 1,  /* the link completes partial TCP/UDP checksums (TUN_F_CSUM) */
+	US_OFFLOAD_TSO4 = 2,  /* the link splits TCP/IPv4 super-frames (TUN_F_TSO4) */
+	US_OFFLOAD_TSO6 = 4,  /* the link splits TCP/IPv6 super-frames (TUN_F_TSO6) */
+	US_OFFLOAD_USO4 = 8,  /* UDP/IPv4 segmentation (TUN_F_USO4) */
+	US_OFFLOAD_USO6 = 16, /* UDP/IPv6 segmentation (TUN_F_USO6) */
 };
 
 struct us_frame {
@@ -180,6 +194,10 @@ struct us_iface_config {
 	uint32_t mtu; /* IP MTU (1500 on Ethernet); 0 picks 1500 */
 	us_transmit_fn transmit;
 	void *transmit_ctx;
+	/* enum us_offload bits the link takes; 0 (the default): none. With
+	 * US_OFFLOAD_CSUM, TCP leaves partial checksums to the link; with
+	 * TSO4/TSO6 too, TCP sends super-frames of up to 64 KB. */
+	uint32_t offloads;
 };
 
 struct us_stack;
@@ -502,6 +520,18 @@ size_t us_stack_tcp_table(const struct us_stack *s, struct us_tcp_info *out, siz
  * (always counted, and reported through the trace hook).
  */
 int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len);
+
+/*
+ * The same, with what the link knows of the frame (a virtio-net header,
+ * decoded by the driver); meta may be NULL (a plain frame). csum_valid or
+ * csum_partial: TCP and UDP take the checksum as the kernel vouches for it
+ * (the frame came from the local kernel) and do not verify it. gso_type
+ * TCPV4/TCPV6: a super-frame of several segments, taken whole as one TCP
+ * segment (its IP length field holds the full length). UDP_L4: split into
+ * datagrams of gso_size bytes each.
+ */
+int us_stack_input_meta(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame,
+			size_t len, const struct us_rx_meta *meta);
 
 /* Fire every deadline that is due at now. */
 void us_stack_poll(struct us_stack *s, us_time_t now);

@@ -36,6 +36,11 @@ struct us_driver {
 	char name[16];                 /* interface name, e.g. "tap0" */
 	uint32_t mtu;                  /* the link's IP MTU */
 	uint8_t peer_mac[US_ETH_ALEN]; /* the far side's MAC where known (TAP: the kernel's), else zero */
+	/* enum us_offload bits the link granted (TAP with vnet_hdr: what
+	 * TUNSETOFFLOAD took); 0 for plain frames. A driver with offloads
+	 * fills us_rx_meta in recv and honours struct us_frame's offload
+	 * fields in transmit. */
+	uint32_t offloads;
 };
 
 #ifdef __cplusplus

@@ -43,6 +43,12 @@ struct us_runtime_config {
 	 * stop, or at once when the start fails. */
 	struct us_driver driver;
 	const char *tap_name;
+	/* Ask the link for offloads (docs/performance.md): the TAP device is
+	 * opened with a virtio-net header (us_tap_options.vnet_hdr), and the
+	 * interface takes what the driver granted (us_driver.offloads; a
+	 * driver given in `driver` is taken at its word). false (the
+	 * default): plain frames. */
+	bool offloads;
 
 	uint8_t mac[US_ETH_ALEN];   /* the stack's MAC; all zero picks a random locally administered one */
 	uint32_t mtu;               /* 0: the driver's */
@@ -93,6 +99,10 @@ void us_runtime_with_core(struct us_runtime *rt,
 
 /* The interface index of the runtime's link in its core (0). */
 int us_runtime_ifindex(const struct us_runtime *rt);
+
+/* The offloads (enum us_offload bits) the runtime's interface uses: what
+ * the driver granted when us_runtime_config.offloads asked, else 0. */
+uint32_t us_runtime_offloads(const struct us_runtime *rt);
 
 /* The process's default runtime, used when a call is given NULL: the first
  * one started, until it stops or another is made the default. */

@@ -18,6 +18,13 @@
  * anything (runtime_impl.h explains the two locks), and the resolver's
  * configuration (hosts table and name server, copied at start).
  *
+ * Offloads (us_runtime_config.offloads, docs/performance.md): the TAP
+ * device is opened with a virtio-net header, the interface takes what the
+ * driver granted, and received frames go in with what the header said
+ * (us_stack_input_meta). The capture records frames as they cross the
+ * driver, super-frames whole; a partial checksum is completed in the
+ * captured copy (capture_frame()), so that Wireshark reads it as valid.
+ *
  * Read docs/architecture.md first, then runtime_impl.h.
  */
 #include <ustack/ustack.h>
@@ -39,6 +46,8 @@
 
 #include "runtime_impl.h"
 #include "socket_impl.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
 
 /* Frames read in one go before the loop looks at timers and the wake fd. */
 #define RX_BATCH 64
@@ -128,13 +137,33 @@ us_time_t us_runtime_now(const struct us_runtime *rt)
 	return monotonic_now();
 }
 
+/*
+ * Writes one frame to the capture. A partial checksum (the pseudo-header
+ * sum, which the kernel completes: virtio 1.x §5.1.6.2) is completed in a
+ * copy first, so the record shows the checksum the segments carry on a
+ * wire. A super-frame is one record of up to 64 KB (US_PCAP_SNAPLEN
+ * is 256 KB), with its IP length fields as sent: true for the whole.
+ */
+static void capture_frame(struct us_runtime *rt, const uint8_t *data, size_t len, bool partial,
+			  uint16_t csum_start, uint16_t csum_offset)
+{
+	if (partial && rt->cap_buf && len <= US_PBUF_LARGE &&
+	    (size_t)csum_start + csum_offset + 2 <= len) {
+		memcpy(rt->cap_buf, data, len);
+		uint8_t *l4 = rt->cap_buf + csum_start;
+		us_put_be16(l4 + csum_offset,
+			    us_csum_fold(us_csum_partial(l4, len - csum_start, 0)));
+		data = rt->cap_buf;
+	}
+	us_pcap_writer_write(rt->pcap, rt->core_now, data, len);
+	rt->pcap_dirty = true;
+}
+
 static int transmit_frame(void *ctx, const struct us_frame *f)
 {
 	struct us_runtime *rt = ctx;
-	if (rt->pcap) {
-		us_pcap_writer_write(rt->pcap, rt->core_now, f->data, f->len);
-		rt->pcap_dirty = true;
-	}
+	if (rt->pcap)
+		capture_frame(rt, f->data, f->len, f->csum_partial, f->csum_start, f->csum_offset);
 	return rt->driver.ops->transmit(rt->driver.ctx, f);
 }
 
@@ -162,6 +191,11 @@ int us_runtime_ifindex(const struct us_runtime *rt)
 	return rt->ifindex;
 }
 
+uint32_t us_runtime_offloads(const struct us_runtime *rt)
+{
+	return rt ? rt->offloads : 0;
+}
+
 /* Reads what the driver has, up to one batch; false when it is drained.
  * The core lock is taken per frame (never across the driver's syscall),
  * and the sockets the batch gave events to are woken once, at its end. */
@@ -178,19 +212,22 @@ static bool receive_batch(struct us_runtime *rt)
 		if (n < 0) {
 			/* A frame too large or a passing error: dropped, counted by the
 			 * driver; a dead descriptor is seen again by ppoll as POLLERR. */
-			if (n == -EMSGSIZE || n == -EINTR)
+			if (n == -EMSGSIZE || n == -EINTR || n == -EPROTO)
 				continue;
 			more = false;
 			break;
 		}
 		pthread_mutex_lock(&rt->lock);
 		rt->core_now = us_runtime_now(rt);
-		if (rt->pcap) {
-			us_pcap_writer_write(rt->pcap, rt->core_now, rt->rx_buf, (size_t)n);
-			rt->pcap_dirty = true;
-		}
+		if (rt->pcap)
+			capture_frame(rt, rt->rx_buf, (size_t)n, meta.csum_partial, meta.csum_start,
+				      meta.csum_offset);
 		rt->defer_wakes = true;
-		us_stack_input(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf, (size_t)n);
+		if (rt->offloads)
+			us_stack_input_meta(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf,
+					    (size_t)n, &meta);
+		else
+			us_stack_input(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf, (size_t)n);
 		rt->defer_wakes = false;
 		pthread_mutex_unlock(&rt->lock);
 	}
@@ -258,7 +295,7 @@ static int open_driver(struct us_runtime *rt, const struct us_runtime_config *cf
 		rt->driver = cfg->driver;
 		return 0;
 	}
-	struct us_tap_options opt = { .bring_up = true };
+	struct us_tap_options opt = { .bring_up = true, .vnet_hdr = cfg->offloads };
 	return us_tap_open(&rt->driver, cfg->tap_name ? cfg->tap_name : "tap0", &opt);
 }
 
@@ -291,6 +328,7 @@ static void free_runtime(struct us_runtime *rt)
 	pthread_cond_destroy(&rt->drained);
 	free(rt->hosts);
 	free(rt->rx_buf);
+	free(rt->cap_buf);
 	free(rt);
 }
 
@@ -314,6 +352,7 @@ static int setup_core(struct us_runtime *rt, const struct us_runtime_config *cfg
 		.mtu = cfg->mtu ? cfg->mtu : rt->driver.mtu,
 		.transmit = transmit_frame,
 		.transmit_ctx = rt,
+		.offloads = rt->offloads,
 	};
 	memcpy(icfg.name, rt->driver.name, sizeof icfg.name);
 	memcpy(icfg.mac, cfg->mac, US_ETH_ALEN);
@@ -411,8 +450,15 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 		memset(&rt->driver, 0, sizeof rt->driver);
 		goto fail;
 	}
+	rt->offloads = cfg->offloads ? rt->driver.offloads : 0;
 	rt->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	rt->rx_buf = malloc(US_PBUF_LARGE);
+	/* With offloads and a capture, the copy a partial checksum is
+	 * completed in. */
+	if (rt->offloads && cfg->pcap_path && !(rt->cap_buf = malloc(US_PBUF_LARGE))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	if (rt->wake_fd < 0 || !rt->rx_buf) {
 		rc = rt->wake_fd < 0 ? -errno : -ENOMEM;
 		goto fail;

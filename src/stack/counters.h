@@ -28,6 +28,11 @@
 	X(ETH_DROP_OWN_SOURCE, "eth.drop_own_source")                                              \
 	X(ETH_DROP_UNKNOWN_TYPE, "eth.drop_unknown_ethertype")                                     \
 	X(ETH_DROP_BAD_IFACE, "eth.drop_bad_iface")                                                \
+	X(ETH_IN_GSO, "eth.in_gso_frames")                                                         \
+	X(ETH_IN_CSUM_TRUSTED, "eth.in_csum_trusted")                                              \
+	X(ETH_DROP_BAD_GSO, "eth.drop_bad_gso")                                                    \
+	X(ETH_OUT_GSO, "eth.out_gso_frames")                                                       \
+	X(ETH_OUT_CSUM_PARTIAL, "eth.out_csum_partial")                                            \
 	X(PBUF_EXHAUSTED, "pbuf.exhausted")
 
 #define US_COUNTER_LIST(X)                                                                         \

@@ -482,7 +482,13 @@ static int fragment_input(struct us_stack *s, struct us_iface *ifc, const uint8_
 	if (!out)
 		return us_drop(s, US_CTR_IP6_DROP_REASS_MALFORMED, ifx,
 			       "reassembly gave no packet");
-	return reassembled(s, ifc, out, link_mcast);
+	/* What the link said of this fragment's frame (a checksum vouched
+	 * for) is not true of the whole packet. */
+	const struct us_rx_meta *meta = s->rx_meta;
+	s->rx_meta = NULL;
+	rc = reassembled(s, ifc, out, link_mcast);
+	s->rx_meta = meta;
+	return rc;
 }
 
 /* Everything after the fixed header and the address checks: also the way in

@@ -432,8 +432,13 @@ int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx 
 
 	us_count(s, US_CTR_IP6_OUT);
 	uint32_t mtu = path_mtu(s, ifc, &h.dst);
-	if (US_IPV6_HDR_LEN + b->len > mtu)
+	/* A TCP super-frame (TSO) leaves whole: the link cuts it into
+	 * segments that each fit; anything else too big is fragmented, its
+	 * partial checksum completed first (the fragments cannot carry it). */
+	if (US_IPV6_HDR_LEN + b->len > mtu && b->gso_type == US_GSO_NONE) {
+		us_pbuf_csum_complete(b);
 		return send_fragments(s, ifc, &next_hop, &h, b, mtu);
+	}
 
 	h.payload_len = (uint16_t)b->len;
 	uint8_t *p = us_pbuf_push(b, US_IPV6_HDR_LEN);

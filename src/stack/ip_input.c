@@ -258,7 +258,12 @@ static int reassemble(struct us_stack *s, struct us_iface *ifc, const struct us_
 		goto out;
 	}
 	us_count(s, US_CTR_IP_REASSEMBLED);
+	/* What the link said of this fragment's frame (a checksum vouched
+	 * for) is not true of the whole datagram. */
+	const struct us_rx_meta *meta = s->rx_meta;
+	s->rx_meta = NULL;
 	ret = deliver(s, ifc, &whole, d, out->len, link_bcast);
+	s->rx_meta = meta;
 out:
 	us_pbuf_free(&s->pool, out);
 	return ret;

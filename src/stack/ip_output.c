@@ -322,7 +322,11 @@ us_time_t us_ip_next_deadline(const struct us_stack *s)
  * 6864 §4.1 allows either; a real ID keeps the datagram safe if a
  * middlebox clears DF and fragments it anyway, and costs nothing.
  */
-uint16_t us_ip_next_id(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto)
+/* count IDs in a row, the first returned: a TSO super-frame of count
+ * segments takes one each, as the link numbers its segments ID, ID+1, ...
+ * (Linux's TSO without SKB_GSO_TCP_FIXEDID). */
+static uint16_t next_ids(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+			 uint16_t count)
 {
 	uint8_t in[11] = { 'i', 'd' };
 	us_put_be32(in + 2, src);
@@ -331,8 +335,23 @@ uint16_t us_ip_next_id(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t p
 	uint64_t h = us_siphash(s->cfg.secret, in, sizeof in);
 	uint16_t *ctr = &s->ip.id_next[h % US_IP_ID_BUCKETS];
 	uint16_t id = (uint16_t)(*ctr + (uint16_t)(h >> 48));
-	(*ctr)++;
+	*ctr = (uint16_t)(*ctr + count);
 	return id;
+}
+
+uint16_t us_ip_next_id(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	return next_ids(s, src, dst, proto, 1);
+}
+
+/* The segments a TCP super-frame b (TCP header first) becomes. */
+static uint16_t gso_segments(const struct us_pbuf *b)
+{
+	const uint8_t *p = us_pbuf_data(b);
+	uint32_t thl = b->len > 12 ? (uint32_t)(p[12] >> 4) * 4 : 0;
+	uint32_t data = b->len > thl ? b->len - thl : 0;
+	uint32_t n = b->gso_size ? (data + b->gso_size - 1) / b->gso_size : 1;
+	return (uint16_t)(n ? n : 1);
 }
 
 /* ---- Output --------------------------------------------------------------- */
@@ -449,7 +468,10 @@ int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *t
 		.payload_len = b->len,
 	};
 	uint32_t mtu = path_mtu(s, c.ifc, tx->dst);
-	bool too_big = b->len + US_IPV4_HDR_LEN > mtu;
+	/* A TCP super-frame (TSO) is never fragmented: the link cuts it
+	 * into segments that each fit, copying this header (DF included). */
+	bool gso = b->gso_type != US_GSO_NONE;
+	bool too_big = !gso && b->len + US_IPV4_HDR_LEN > mtu;
 	/* RFC 791 §2.3: "If the Don't Fragment flag (DF) bit is set, then
 	 * internet fragmentation of this datagram is NOT permitted, although
 	 * it may be discarded"; the sender learns it must send less
@@ -457,9 +479,12 @@ int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *t
 	if (too_big && h.df)
 		return out_drop(s, b, US_CTR_IP_OUT_DF_TOO_BIG, -EMSGSIZE);
 	/* Only a datagram that leaves takes an ID. */
-	h.id = us_ip_next_id(s, h.src, h.dst, h.proto);
-	if (too_big)
+	h.id = next_ids(s, h.src, h.dst, h.proto, gso ? gso_segments(b) : 1);
+	if (too_big) {
+		/* The fragments cannot carry a partial checksum. */
+		us_pbuf_csum_complete(b);
 		return fragment(s, &c, &h, b, mtu);
+	}
 	uint8_t *hp = us_pbuf_push(b, US_IPV4_HDR_LEN);
 	if (!hp || us_ipv4_emit(&h, hp, US_IPV4_HDR_LEN) != US_IPV4_HDR_LEN)
 		return out_drop(s, b, US_CTR_IP_OUT_NO_BUFFER, -ENOBUFS);

@@ -22,6 +22,14 @@ struct us_pbuf {
 	uint32_t off;         /* where the data starts */
 	uint32_t len;         /* bytes of data */
 	uint8_t cls;          /* size class it came from */
+	/* Transmit offloads (virtio-net semantics, docs/performance.md), all
+	 * zero for a plain frame; us_stack_alloc() clears them, TCP output
+	 * sets them, us_eth_output() turns them into struct us_frame's. */
+	uint8_t gso_type;     /* enum us_gso_type */
+	uint16_t gso_size;    /* payload bytes per segment */
+	uint32_t csum_at;     /* storage offset (from mem) of the transport header
+			       * whose checksum is partial; 0: none */
+	uint16_t csum_offset; /* the checksum field within that header */
 };
 
 enum { US_PBUF_CLS_SMALL, US_PBUF_CLS_LARGE, US_PBUF_NCLS };

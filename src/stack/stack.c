@@ -8,6 +8,12 @@
  * us_arp_input() (arp.c), the IPv4 input or the IPv6 input. The way out ends
  * in us_eth_output(), which pushes the Ethernet header in front of a pbuf and
  * calls the interface's transmit callback. Read docs/architecture.md first.
+ *
+ * Offloads (docs/performance.md): us_stack_input_meta() takes what the link
+ * knows of a frame (a decoded virtio-net header) and keeps it in s->rx_meta
+ * while the frame goes up; a UDP super-frame (USO) is split here into its
+ * datagrams. On the way out, us_eth_output() turns a pbuf's offload fields
+ * (set by TCP) into struct us_frame's.
  */
 #include "stack.h"
 
@@ -17,6 +23,8 @@
 
 #include "arp.h"
 #include "fmt.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
 #include "wire/eth.h"
 #include "wire/ipv6.h"
 #include "wire/wire.h"
@@ -123,8 +131,21 @@ int us_stack_add_iface(struct us_stack *s, us_time_t now, const struct us_iface_
 	ifc->mtu = mtu;
 	ifc->transmit = cfg->transmit;
 	ifc->transmit_ctx = cfg->transmit_ctx;
+	ifc->offloads = cfg->offloads;
 	s->n_iface++;
 	s->now = now;
+	if (cfg->offloads) {
+		static const char *const names[] = { " csum", " tso4", " tso6", " uso4", " uso6" };
+		char buf[80];
+		struct us_fmt f;
+		us_fmt_init(&f, buf, sizeof buf);
+		us_fmt_str(&f, "offloads:");
+		for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (cfg->offloads & (1u << i))
+				us_fmt_str(&f, names[i]);
+		us_trace(s, US_TRACE_INFO, ifc->index, buf);
+		s->any_offload = true;
+	}
 	us_nd6_iface_up(s, ifc);
 	return ifc->index;
 }
@@ -268,10 +289,8 @@ static bool mac_equal(const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, US_ETH_ALEN) == 0;
 }
 
-int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len)
+static int input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len)
 {
-	if (!s)
-		return -EINVAL;
 	s->now = now;
 	struct us_iface *ifc = us_iface_get(s, ifindex);
 	if (!ifc)
@@ -305,6 +324,99 @@ int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t
 	default:
 		return us_drop(s, US_CTR_ETH_DROP_UNKNOWN_TYPE, ifindex, "unknown EtherType");
 	}
+}
+
+int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame, size_t len)
+{
+	if (!s)
+		return -EINVAL;
+	return input(s, now, ifindex, frame, len);
+}
+
+/*
+ * A UDP super-frame (USO, gso_type UDP_L4): one IP and UDP header in front
+ * of several datagrams' payloads, gso_size bytes each (the last may be
+ * shorter), as a sender's UDP_SEGMENT makes them. Each goes up as the
+ * datagram the link would have made of it: the headers copied, the IP and
+ * UDP lengths made true, the IPv4 header checksum recomputed, and the UDP
+ * checksum left to the kernel's word (meta: NEEDS_CSUM or DATA_VALID).
+ * The transport header starts at csum_start (tun always sets NEEDS_CSUM
+ * for USO; without it the frame is dropped).
+ */
+static int input_uso(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame,
+		     size_t len, const struct us_rx_meta *meta)
+{
+	size_t l4 = meta->csum_start;
+	size_t hdrs = l4 + 8; /* RFC 768: the UDP header */
+	if (!meta->csum_partial || l4 < US_ETH_HDR_LEN + 20 || hdrs > len)
+		return us_drop(s, US_CTR_ETH_DROP_BAD_GSO, ifindex, "USO frame without headers");
+	uint16_t et = us_get_be16(frame + 12);
+	bool v4 = et == US_ETHERTYPE_IPV4;
+	if (!v4 && et != US_ETHERTYPE_IPV6)
+		return us_drop(s, US_CTR_ETH_DROP_BAD_GSO, ifindex, "USO frame not IP");
+	struct us_rx_meta one = { .csum_valid = true };
+	int rc = 0;
+	for (size_t off = hdrs; off < len; off += meta->gso_size) {
+		size_t n = len - off < meta->gso_size ? len - off : meta->gso_size;
+		struct us_pbuf *b = us_pbuf_alloc(&s->pool, 0, (uint32_t)(hdrs + n));
+		if (!b) {
+			us_count(s, US_CTR_PBUF_EXHAUSTED);
+			return -ENOBUFS;
+		}
+		uint8_t *d = us_pbuf_data(b);
+		memcpy(d, frame, hdrs);
+		memcpy(d + hdrs, frame + off, n);
+		uint8_t *ip = d + US_ETH_HDR_LEN;
+		if (v4) {
+			us_put_be16(ip + 2, (uint16_t)(hdrs + n - US_ETH_HDR_LEN));
+			us_csum_fill(ip, (size_t)(ip[0] & 0x0f) * 4, 10, 0);
+		} else {
+			us_put_be16(ip + 4, (uint16_t)(hdrs + n - US_ETH_HDR_LEN - 40));
+		}
+		us_put_be16(d + l4 + 4, (uint16_t)(8 + n));
+		s->rx_meta = &one;
+		int r = input(s, now, ifindex, d, hdrs + n);
+		s->rx_meta = NULL;
+		us_pbuf_free(&s->pool, b);
+		if (r < 0)
+			rc = r;
+	}
+	return rc;
+}
+
+int us_stack_input_meta(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame,
+			size_t len, const struct us_rx_meta *meta)
+{
+	if (!s)
+		return -EINVAL;
+	if (!meta || (!meta->csum_valid && !meta->csum_partial && meta->gso_type == US_GSO_NONE))
+		return input(s, now, ifindex, frame, len);
+	s->now = now;
+	if (meta->csum_valid || meta->csum_partial)
+		us_count(s, US_CTR_ETH_IN_CSUM_TRUSTED);
+	switch ((enum us_gso_type)meta->gso_type) {
+	case US_GSO_NONE:
+		break;
+	case US_GSO_TCPV4:
+	case US_GSO_TCPV6:
+		/* Taken whole: its IP length field holds the full length
+		 * (Linux's GSO keeps it true up to 64 KB), and TCP takes a
+		 * segment of any size the window allows. */
+		us_count(s, US_CTR_ETH_IN_GSO);
+		break;
+	case US_GSO_UDP_L4:
+		us_count(s, US_CTR_ETH_IN_GSO);
+		if (!frame || meta->gso_size == 0)
+			return us_drop(s, US_CTR_ETH_DROP_BAD_GSO, ifindex, "USO without gso_size");
+		return input_uso(s, now, ifindex, frame, len, meta);
+	case US_GSO_UDP:
+	default:
+		return us_drop(s, US_CTR_ETH_DROP_BAD_GSO, ifindex, "GSO type not taken");
+	}
+	s->rx_meta = meta;
+	int rc = input(s, now, ifindex, frame, len);
+	s->rx_meta = NULL;
+	return rc;
 }
 
 /* ---- Timers ------------------------------------------------------------- */
@@ -345,9 +457,29 @@ us_time_t us_stack_next_deadline(const struct us_stack *s)
 struct us_pbuf *us_stack_alloc(struct us_stack *s, uint32_t len)
 {
 	struct us_pbuf *b = us_pbuf_alloc(&s->pool, US_PBUF_HEADROOM, len);
-	if (!b)
+	if (!b) {
 		us_count(s, US_CTR_PBUF_EXHAUSTED);
+		return NULL;
+	}
+	b->gso_type = US_GSO_NONE;
+	b->gso_size = 0;
+	b->csum_at = 0;
+	b->csum_offset = 0;
 	return b;
+}
+
+void us_pbuf_csum_complete(struct us_pbuf *b)
+{
+	if (!b->csum_at || b->csum_at < b->off || b->csum_at >= b->off + b->len)
+		return;
+	/* virtio 1.x §5.1.6.2: the sum over [csum_start, end), the field
+	 * (holding the pseudo-header sum) included, complemented. */
+	uint8_t *start = b->mem + b->csum_at;
+	size_t len = b->off + b->len - b->csum_at;
+	if ((size_t)b->csum_offset + 2 <= len)
+		us_put_be16(start + b->csum_offset, us_csum_fold(us_csum_partial(start, len, 0)));
+	b->csum_at = 0;
+	b->gso_type = US_GSO_NONE;
 }
 
 int us_eth_output(struct us_stack *s, struct us_iface *ifc, struct us_pbuf *b,
@@ -369,6 +501,22 @@ int us_eth_output(struct us_stack *s, struct us_iface *ifc, struct us_pbuf *b,
 		memset(p, 0, pad);
 	}
 	struct us_frame fr = { .data = us_pbuf_data(b), .len = b->len };
+	if (b->csum_at) {
+		/* The checksum field holds the pseudo-header sum; the link
+		 * completes it over [csum_start, end) (virtio 1.x §5.1.6.2). */
+		fr.csum_partial = true;
+		fr.csum_start = (uint16_t)(b->csum_at - b->off);
+		fr.csum_offset = b->csum_offset;
+		us_count(s, US_CTR_ETH_OUT_CSUM_PARTIAL);
+	}
+	if (b->gso_type != US_GSO_NONE) {
+		/* hdr_len: every header up to the TCP payload (the TCP data
+		 * offset, RFC 9293 §3.1, in the top nibble of byte 12). */
+		fr.gso_type = b->gso_type;
+		fr.gso_size = b->gso_size;
+		fr.hdr_len = (uint16_t)(fr.csum_start + (fr.data[fr.csum_start + 12] >> 4) * 4);
+		us_count(s, US_CTR_ETH_OUT_GSO);
+	}
 	rc = ifc->transmit(ifc->transmit_ctx, &fr);
 	if (rc < 0)
 		us_count(s, US_CTR_ETH_TX_ERRORS);

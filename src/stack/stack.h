@@ -68,6 +68,7 @@ struct us_iface {
 	uint32_t mtu;
 	us_transmit_fn transmit;
 	void *transmit_ctx;
+	uint32_t offloads; /* enum us_offload bits the link takes */
 	struct us_addr4 addr4[US_MAX_ADDR4];
 	struct us_addr6 addr6[US_MAX_ADDR6];
 	/* IPv6 multicast groups joined (all-nodes, solicited-node of each
@@ -84,6 +85,11 @@ struct us_stack {
 	int n_iface;
 	struct us_iface iface[US_MAX_IFACES];
 	uint64_t ctr[US_CTR_COUNT];
+	/* What the link said of the frame being input (us_stack_input_meta),
+	 * NULL outside input and for plain frames. TCP and UDP read it to
+	 * skip verifying a checksum the kernel vouches for. */
+	const struct us_rx_meta *rx_meta;
+	bool any_offload; /* some interface has offloads: TCP looks them up */
 
 	/* Each protocol module's state, defined in its own header. */
 	struct us_arp_state arp;
@@ -108,12 +114,25 @@ void us_trace(struct us_stack *s, enum us_trace_kind kind, int ifindex, const ch
 int us_drop(struct us_stack *s, enum us_counter_id id, int ifindex, const char *why);
 
 struct us_iface *us_iface_get(struct us_stack *s, int ifindex);
+
+/* True when the frame being input carries the kernel's word for its
+ * transport checksum (DATA_VALID, or NEEDS_CSUM: it came from the local
+ * kernel, which completes the checksum only on the way to a wire). */
+static inline bool us_rx_csum_trusted(const struct us_stack *s)
+{
+	return s->rx_meta && (s->rx_meta->csum_valid || s->rx_meta->csum_partial);
+}
 /* True when addr is one of the interface's IPv4 addresses. */
 bool us_iface_has_ip4(const struct us_iface *ifc, uint32_t addr);
 
 /* A buffer with room for every header in front (US_PBUF_HEADROOM), or NULL
  * (counted as pbuf.exhausted). */
 struct us_pbuf *us_stack_alloc(struct us_stack *s, uint32_t len);
+
+/* Completes a partial checksum (b->csum_at, set by TCP for a link with
+ * US_OFFLOAD_CSUM) in software and clears the mark, for a datagram that
+ * is about to be cut into fragments; a no-op when there is none. */
+void us_pbuf_csum_complete(struct us_pbuf *b);
 
 /*
  * Sends b (which starts at the layer above Ethernet) on ifc to dst with the

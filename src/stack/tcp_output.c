@@ -9,12 +9,22 @@
  *
  * Read tcp.h first. us_tcp_output() is called after every event that may
  * let something leave: a user call, a segment, a timer.
+ *
+ * Offloads (docs/performance.md): on an interface whose link completes
+ * checksums (US_OFFLOAD_CSUM), every segment leaves with a partial checksum
+ * (the pseudo-header sum in the field, as virtio-net expects); with TSO
+ * too, output_data() cuts super-frames of several full-sized segments, up
+ * to 64 KB, which the link splits at the MSS. Everything else (the rules
+ * of what may leave, retransmission, which always cuts at the MSS from
+ * the send ring) is unchanged: a super-frame is only several segments
+ * handed over at once.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "ip.h"
 #include "ip6.h"
+#include "nd6.h"
 #include "stack.h"
 #include "tcp.h"
 #include "tcp_seq.h"
@@ -24,6 +34,9 @@
 #include "wire/ipv4.h"
 #include "wire/ipv6.h"
 #include "wire/tcp.h"
+
+/* RFC 9293 §3.1: the Checksum field's offset in the TCP header. */
+#define TCP_CSUM_OFFSET 16
 
 static uint32_t v4_of(const struct us_ip6 *a)
 {
@@ -80,16 +93,49 @@ uint32_t us_tcp_rcv_window(struct us_tcp *t)
 	return win;
 }
 
+/* The offloads (enum us_offload) of the interface a segment to dst leaves
+ * by; 0 when no interface has any (the common case, no lookup). */
+static uint32_t path_offloads(struct us_stack *s, bool v4, const struct us_ip6 *dst, int ifindex)
+{
+	struct us_iface *ifc = NULL;
+	if (!s->any_offload)
+		return 0;
+	if (v4) {
+		if (us_ip_route(s, v4_of(dst), &ifc, NULL, NULL) < 0)
+			return 0;
+	} else {
+		struct us_ip6 hop;
+		if (us_nd6_next_hop(s, dst, ifindex, &ifc, &hop) < 0)
+			return 0;
+	}
+	return ifc ? ifc->offloads : 0;
+}
+
+/* The TCP checksum of b: complete, or (the link completes it) the
+ * pseudo-header sum, uncomplemented, with b marked for the link. */
+static void csum_fill(struct us_pbuf *b, uint32_t pseudo, bool partial)
+{
+	uint8_t *p = us_pbuf_data(b);
+	if (!partial) {
+		us_tcp_csum_fill(p, b->len, pseudo);
+		return;
+	}
+	us_put_be16(p + TCP_CSUM_OFFSET, (uint16_t)~us_csum_fold(pseudo));
+	b->csum_at = b->off;
+	b->csum_offset = TCP_CSUM_OFFSET;
+}
+
 /* Hands a finished segment (b: the TCP header and data) to IP. */
 static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		   const struct us_ip6 *dst, int ifindex, uint8_t ttl, uint8_t tos,
 		   struct us_pbuf *b)
 {
-	uint8_t *p = us_pbuf_data(b);
 	uint32_t len = b->len;
+	bool partial = path_offloads(s, v4, dst, ifindex) & US_OFFLOAD_CSUM;
+	if (b->gso_type != US_GSO_NONE)
+		partial = true;
 	if (v4) {
-		us_tcp_csum_fill(p, len,
-				 us_csum_pseudo4(v4_of(src), v4_of(dst), US_IPPROTO_TCP, len));
+		csum_fill(b, us_csum_pseudo4(v4_of(src), v4_of(dst), US_IPPROTO_TCP, len), partial);
 		/* RFC 9293 §3.7.2 with RFC 1191: DF set, segments sized to
 		 * the path MTU. */
 		struct us_ip_tx tx = {
@@ -103,7 +149,7 @@ static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		};
 		return us_ip_output(s, b, &tx);
 	}
-	us_tcp_csum_fill(p, len, us_csum_pseudo6(src, dst, US_IPPROTO_TCP, len));
+	csum_fill(b, us_csum_pseudo6(src, dst, US_IPPROTO_TCP, len), partial);
 	struct us_ip6_tx tx = {
 		.src = *src,
 		.dst = *dst,
@@ -115,7 +161,10 @@ static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 	return us_ip6_output(s, b, &tx);
 }
 
-int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags)
+/* One segment, or with gso_size > 0 a super-frame of len bytes that the
+ * link cuts into segments of gso_size (TSO). */
+static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags,
+			uint32_t gso_size)
 {
 	struct us_stack *s = t->s;
 	struct us_tcp_hdr h = {
@@ -151,6 +200,10 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	us_tcp_emit(&h, p, hlen);
 	if (len)
 		us_tcp_ring_read(&t->sndq, seq - t->snd_buf_seq, p + hlen, len);
+	if (gso_size && len > gso_size) {
+		b->gso_type = t->v4 ? US_GSO_TCPV4 : US_GSO_TCPV6;
+		b->gso_size = (uint16_t)gso_size;
+	}
 	if (flags & US_TCP_ACK) {
 		/* This ACK is the one the delayed ACK timer waited for. */
 		t->rcv_acked = t->rcv_nxt;
@@ -163,16 +216,42 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 			t->rcv_adv = t->rcv_nxt + win;
 	}
 	bool again = (len || (flags & (US_TCP_SYN | US_TCP_FIN))) && seq_lt(seq, t->snd_max);
+	/* A super-frame counts as the segments it becomes. */
+	uint32_t segs = b->gso_type != US_GSO_NONE ? (len + gso_size - 1) / gso_size : 1;
 	if (again) {
-		t->retransmits++;
-		us_count(s, US_CTR_TCP_RETRANS_SEGS);
+		t->retransmits += segs;
+		for (uint32_t i = 0; i < segs; i++)
+			us_count(s, US_CTR_TCP_RETRANS_SEGS);
 	}
-	us_count(s, US_CTR_TCP_OUT_SEGS);
+	for (uint32_t i = 0; i < segs; i++)
+		us_count(s, US_CTR_TCP_OUT_SEGS);
 	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, t->opt.tos,
 			 b);
 	if (rc < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 	return rc;
+}
+
+int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	return send_segment(t, seq, len, flags, 0);
+}
+
+/*
+ * The most payload one frame to the peer may carry: mss, or with TSO on
+ * the way out a super-frame of whole segments up to the largest IP
+ * datagram (IPv4 Total Length and IPv6 Payload Length are 16 bits; the
+ * TCP header with options counts against both).
+ */
+static uint32_t frame_payload_max(struct us_tcp *t, uint32_t mss)
+{
+	uint32_t off = path_offloads(t->s, t->v4, &t->tu.raddr, t->ifindex);
+	uint32_t need = US_OFFLOAD_CSUM | (t->v4 ? US_OFFLOAD_TSO4 : US_OFFLOAD_TSO6);
+	if ((off & need) != need)
+		return mss;
+	uint32_t hdrs = US_TCP_HDR_LEN + US_TCP_MAX_OPT_LEN + (t->v4 ? US_IPV4_HDR_LEN : 0);
+	uint32_t segs = (UINT16_MAX - hdrs) / mss;
+	return segs > 1 ? segs * mss : mss;
 }
 
 void us_tcp_send_ack(struct us_tcp *t)
@@ -267,14 +346,20 @@ static void output_data(struct us_tcp *t)
 		us_tcp_sack_output(t);
 	for (;;) {
 		uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
+		uint32_t frame_max = frame_payload_max(t, mss);
 		uint32_t data_end = t->snd_buf_seq + t->sndq.len;
 		uint32_t avail = seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
 		uint32_t in_flight = t->snd_nxt - t->snd_una;
 		uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
 		uint32_t n = avail < usable ? avail : usable;
+		/* With TSO, whole segments only: what is left of a segment
+		 * goes through the tests below on the next turn, as it would
+		 * segment by segment. */
+		if (n > frame_max)
+			n = frame_max;
 		if (n > mss)
-			n = mss;
+			n -= n % mss;
 		bool fin = t->fin_queued && t->snd_nxt + n == data_end;
 		if (n == 0 && !fin)
 			break;
@@ -297,7 +382,7 @@ static void output_data(struct us_tcp *t)
 		bool fresh = seq == t->snd_max;
 		if (fresh && n)
 			us_tcp_cwv_on_send(t);
-		us_tcp_send_segment(t, seq, n, flags);
+		send_segment(t, seq, n, flags, mss);
 		t->snd_nxt = seq + n + (fin ? 1 : 0);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;

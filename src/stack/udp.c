@@ -792,7 +792,7 @@ int us_udp_input4(struct us_stack *s, struct us_iface *ifc, const struct us_ipv4
 	/* RFC 1122 §4.1.3.4: a non-zero invalid checksum MUST be discarded
 	 * silently; zero means the sender computed none (RFC 768). */
 	uint32_t pseudo = us_csum_pseudo4(ip->src, ip->dst, US_IPPROTO_UDP, h.length);
-	if (!us_udp_csum_ok(ip->payload, h.length, pseudo))
+	if (!us_rx_csum_trusted(s) && !us_udp_csum_ok(ip->payload, h.length, pseudo))
 		return us_drop(s, US_CTR_UDP_DROP_BAD_CHECKSUM, ifc->index, "bad UDP checksum");
 
 	struct flow f = { .v4 = true, .src4 = ip->src, .dst4 = ip->dst, .sport = h.sport,
@@ -819,11 +819,12 @@ int us_udp_input6(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6
 		return header_drop(s, ifc, err);
 	/* RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing
 	 * a zero checksum and should log the error." */
-	if (h.checksum == 0)
+	if (h.checksum == 0 && !us_rx_csum_trusted(s))
 		return us_drop(s, US_CTR_UDP_DROP_ZERO_CHECKSUM6, ifc->index,
 			       "zero UDP checksum over IPv6");
+	/* Checked here, or by the kernel that vouches for it. */
 	uint32_t pseudo = us_csum_pseudo6(&ip->src, &ip->dst, US_IPPROTO_UDP, h.length);
-	if (!us_udp_csum_ok(udp, h.length, pseudo))
+	if (!us_rx_csum_trusted(s) && !us_udp_csum_ok(udp, h.length, pseudo))
 		return us_drop(s, US_CTR_UDP_DROP_BAD_CHECKSUM, ifc->index, "bad UDP checksum");
 
 	struct flow f = { .v4 = false, .src6 = ip->src, .dst6 = ip->dst, .sport = h.sport,

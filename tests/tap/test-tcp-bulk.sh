@@ -36,12 +36,25 @@
 # connection: NewReno recovery on both sides). Prints both figures
 # (docs/tcp-modern.md has a run's).
 #
+#   test-tcp-bulk.sh --offload [--impair]
+#
+# the same with TAP offloads (docs/performance.md): the demo and
+# ustack-fetch run with --offload (virtio-net header, TSO, checksum
+# offload); the demo's banner must name what the kernel granted, and its
+# counters must show super-frames both ways (eth.in_gso_frames,
+# eth.out_gso_frames).
+#
 # Run through netns-run.sh (tests/tap/meson.build); see lib.sh.
 . "$(dirname "$0")/lib.sh"
 
 here=$(dirname "$0")
 impair=0
 compare=0
+offload=()
+if [ "${1:-}" = --offload ]; then
+	offload=(--offload)
+	shift
+fi
 [ "${1:-}" = --impair ] && impair=1
 if [ "${1:-}" = --sack-compare ]; then
 	impair=1
@@ -139,9 +152,17 @@ fi
 # lib.sh bounds the demo by --duration 600: the impaired transfers need
 # longer (the last --duration given counts).
 if [ "$impair" = 1 ]; then
-	start_stack --tap "$stack_tap" --duration $((4 * LIMIT + 60))
+	start_stack --tap "$stack_tap" --duration $((4 * LIMIT + 60)) "${offload[@]}"
 else
-	start_stack --tap "$stack_tap"
+	start_stack --tap "$stack_tap" "${offload[@]}"
+fi
+if [ ${#offload[@]} -gt 0 ]; then
+	if grep -q "offloads csum tso4 tso6" "$stack_log"; then
+		pass "offloads negotiated: $(grep -o 'offloads[a-z0-9 ]*' "$stack_log" | head -1)"
+	else
+		fail "the demo did not report csum, tso4 and tso6 granted"
+		show "ustack-demo --offload" "$stack_log"
+	fi
 fi
 wait_ping 20 "$STACK_IP4" || fail "no ping reply from $STACK_IP4"
 wait_ping 30 -6 "$STACK_IP6" || fail "no ping reply from $STACK_IP6 (DAD not done?)"
@@ -217,6 +238,17 @@ chargen "stack -> kernel, IPv4 (socat from chargen)" "TCP4:$STACK_IP4:19"
 # The demo prints its counters when it stops: show the TCP ones.
 stop_stack
 grep -E '^ +tcp\.' "$stack_log" | sed 's/^ */  demo counter: /' | head -40
+if [ ${#offload[@]} -gt 0 ]; then
+	grep -E '^ +eth\.' "$stack_log" | sed 's/^ */  demo counter: /'
+	for c in eth.in_gso_frames eth.out_gso_frames eth.in_csum_trusted; do
+		v=$(awk -v c="$c" '$1 == c { print $2 }' "$stack_log" | tail -1)
+		if [ "${v:-0}" -gt 0 ] 2>/dev/null; then
+			pass "with offloads, $c = $v"
+		else
+			fail "with offloads, $c is '${v:-absent}' (want > 0)"
+		fi
+	done
+fi
 
 # (c) ustack-fetch DESC URL: the stack's client fetches BYTES from the
 # kernel's http.server.
@@ -232,7 +264,7 @@ fetch() {
 	rm -f "$got"
 	t0=$(now_ms)
 	timeout "$LIMIT" "$USTACK_FETCH" --tap "$stack_tap" --mac "$STACK_MAC" --log drop \
-		"$url" -o "$got" --sha256 >"$out" 2>&1
+		"${offload[@]}" "$url" -o "$got" --sha256 >"$out" 2>&1
 	status=$?
 	t1=$(now_ms)
 	sha=$(sha256sum <"$got" 2>/dev/null | cut -d' ' -f1)

@@ -4,7 +4,7 @@
 ceiling, side by side in one run (issue 9; docs/benchmarks.md).
 
     sudo tools/bench/ustack-bench.py --bin-dir BUILD/tools/bench [--quick]
-         [--runs N] [--out FILE] [--compare SAVED] [--only GROUP,...]
+         [--runs N] [--out FILE] [--compare SAVED] [--only GROUP,...] [--offload]
 
 It makes its own network namespaces and devices (names ustack-bench-PID-*,
 addresses 198.51.100.0/24 only; no traffic leaves them):
@@ -188,7 +188,8 @@ class Bench:
         self.upeer = self.start("tap", "bench-upeer", os.path.join(self.bin, "bench-upeer"),
                                 "--tap", "ubtap0", "--ip4", PEER_IP + "/24", "--ip6", "none",
                                 "--mac", USTACK_MAC, "--log", "quiet", "--counters",
-                                "--duration", limit, ready="bench-upeer ready")
+                                "--duration", limit, *(["--offload"] if self.a.offload else []),
+                                ready="bench-upeer ready")
         self.start("ceil", "bench-tapceil", os.path.join(self.bin, "bench-tapceil"), "--tap",
                    "ubtap0", "--ip4", PEER_IP, "--duration", limit, ready="bench-tapceil ready")
         self.start("k2", "bench-kpeer-serve", os.path.join(self.bin, "bench-kpeer"), "serve",
@@ -339,6 +340,9 @@ class Bench:
                      f"took {self.elapsed:.0f} s")
         lines.append(f"machine: {machine()}")
         lines.append(f"commit: {commit()}")
+        lines.append("ustack over TAP: " + ("offloads asked for (--offload: virtio-net header, "
+                                            "TSO, checksum offload)" if self.a.offload
+                                            else "plain frames (no offloads)"))
         lines.append(f"bulk {self.a.bulk_secs:g} s, short {self.a.short_secs:g} s, rr "
                      f"{self.a.rr_secs:g} s, udp {self.a.udp_secs:g} s, ping {self.a.ping_count}"
                      f" echoes, core {self.a.core_bytes} bytes, idle {self.a.conns} connections")
@@ -444,6 +448,9 @@ def main():
     p.add_argument("--out", default="ustack-bench.txt", help="the table also goes here")
     p.add_argument("--compare", metavar="SAVED", help="flag figures >10%% worse than SAVED")
     p.add_argument("--only", default=",".join(GROUPS), help="groups: " + ",".join(GROUPS))
+    p.add_argument("--offload", action="store_true",
+                   help="run bench-upeer with --offload (TAP offloads: TSO, checksum offload; "
+                        "docs/performance.md); run with and without to compare")
     a = p.parse_args()
     if not a.bin_dir:
         p.error("--bin-dir BUILD/tools/bench is needed (or USTACK_BENCH_BIN)")

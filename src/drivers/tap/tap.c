@@ -14,11 +14,13 @@
  * as if it arrived from the wire. With IFF_NO_PI there is no packet-info
  * prefix, so what crosses the descriptor is the bare Ethernet frame.
  *
- * Offloads: a later issue adds IFF_VNET_HDR, after which every frame on the
- * descriptor is preceded by a virtio-net header (GSO and checksum offload).
- * recv and transmit already move frames as an iovec whose first element is
- * that header, with length vnet_hdr_len, 0 for now; that issue fills the
- * header in from struct us_frame and decodes it into us_rx_meta.
+ * Offloads (opt->vnet_hdr; docs/performance.md): with IFF_VNET_HDR every
+ * frame on the descriptor is preceded by a virtio-net header (vnet.c
+ * encodes and decodes it). recv and transmit move frames as an iovec whose
+ * first element is that header, of length vnet_hdr_len (0 without
+ * offloads). negotiate() sets the header's size and byte order explicitly
+ * and asks TUNSETOFFLOAD for as much as the kernel takes, falling back
+ * step by step; what it took is us_driver.offloads.
  */
 #include <ustack/tap.h>
 
@@ -39,11 +41,24 @@
 #define VLAN_TAG_BYTES 4u
 /* sizeof(struct virtio_net_hdr_v1), the largest header IFF_VNET_HDR uses. */
 #define VNET_HDR_MAX 12u
+_Static_assert(VNET_HDR_MAX == US_VNET_HDR_LEN, "one virtio-net header size");
+/* The largest super-frame: an IP datagram of 65535 bytes behind Ethernet
+ * and one 802.1Q tag. */
+#define GSO_FRAME_MAX (65535u + ETH_HDR_BYTES + VLAN_TAG_BYTES)
+
+/* USO came with Linux 6.2; older headers lack the bits. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
 struct tap {
 	int fd;
 	uint32_t mtu;        /* the kernel interface's MTU, as last read or set */
-	size_t vnet_hdr_len; /* bytes of virtio-net header before each frame: 0 for now */
+	size_t vnet_hdr_len; /* bytes of virtio-net header before each frame: 0 or 12 */
+	uint32_t offloads;   /* enum us_offload bits the kernel took */
 	char name[IFNAMSIZ];
 };
 
@@ -87,6 +102,11 @@ static int tap_recv(void *ctx, uint8_t *buf, size_t cap, struct us_rx_meta *meta
 	 */
 	if ((size_t)n > iov[1].iov_len)
 		return -EMSGSIZE;
+	if (t->vnet_hdr_len) {
+		struct us_rx_meta scratch;
+		if (us_vnet_hdr_decode(vnet_hdr, (size_t)n, meta ? meta : &scratch) < 0)
+			return -EPROTO;
+	}
 	return (int)n;
 }
 
@@ -100,13 +120,19 @@ static int tap_transmit(void *ctx, const struct us_frame *frame)
 	};
 	ssize_t n;
 
-	/* Without a virtio-net header there is no way to hand the kernel a
-	 * super-frame or a half-done checksum. */
-	if (frame->gso_type != US_GSO_NONE || frame->csum_partial)
+	if (t->vnet_hdr_len) {
+		if (us_vnet_hdr_encode(frame, vnet_hdr) < 0)
+			return -EINVAL;
+	} else if (frame->gso_type != US_GSO_NONE || frame->csum_partial) {
+		/* Without a virtio-net header there is no way to hand the
+		 * kernel a super-frame or a half-done checksum. */
 		return -ENOTSUP;
+	}
 	if (frame->len < ETH_HDR_BYTES)
 		return -EINVAL;
-	if (frame->len > (size_t)t->mtu + ETH_HDR_BYTES + VLAN_TAG_BYTES)
+	if (frame->len > (frame->gso_type != US_GSO_NONE
+				  ? GSO_FRAME_MAX
+				  : (size_t)t->mtu + ETH_HDR_BYTES + VLAN_TAG_BYTES))
 		return -EMSGSIZE;
 	do {
 		n = writev(t->fd, iov, 2);
@@ -186,25 +212,78 @@ static int read_mtu_and_mac(const char *name, uint32_t *mtu, uint8_t mac[US_ETH_
 	return 0;
 }
 
+/*
+ * Offloads, once TUNSETIFF has set IFF_VNET_HDR (tuntap.rst, and Linux
+ * drivers/net/tun.c for what each ioctl takes). The header size is set
+ * explicitly rather than trusting the default (10, the legacy header
+ * without num_buffers), and its byte order to little-endian (a no-op on
+ * little-endian hosts, where an old kernel may refuse it). Then
+ * TUNSETOFFLOAD, which refuses bits it does not know with -EINVAL: ask
+ * for everything, then without USO (before 6.2), then checksums only,
+ * then nothing. TSO needs TUN_F_CSUM (tun refuses TSO alone).
+ */
+static int negotiate(struct tap *t, const struct us_tap_options *opt)
+{
+	static const struct {
+		unsigned flags;
+		uint32_t offloads;
+	} tries[] = {
+		{ TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6,
+		  US_OFFLOAD_CSUM | US_OFFLOAD_TSO4 | US_OFFLOAD_TSO6 | US_OFFLOAD_USO4 |
+			  US_OFFLOAD_USO6 },
+		{ TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+		  US_OFFLOAD_CSUM | US_OFFLOAD_TSO4 | US_OFFLOAD_TSO6 },
+		{ TUN_F_CSUM, US_OFFLOAD_CSUM },
+	};
+	int sz = (int)US_VNET_HDR_LEN;
+	int le = 1;
+
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	t->vnet_hdr_len = US_VNET_HDR_LEN;
+	if (ioctl(t->fd, TUNSETVNETLE, &le) < 0 && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return -errno;
+	for (size_t i = opt->no_uso ? 1 : 0; i < sizeof tries / sizeof tries[0]; i++) {
+		if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)tries[i].flags) == 0) {
+			t->offloads = tries[i].offloads;
+			return 0;
+		}
+		if (errno != EINVAL)
+			return -errno;
+	}
+	t->offloads = 0;
+	return 0;
+}
+
 /* Everything us_tap_open() does that can fail once t exists; on failure the
  * caller closes t->fd, which removes a device we created (not persistent yet). */
 static int attach(struct tap *t, const char *name, const struct us_tap_options *opt,
 		  uint8_t peer_mac[US_ETH_ALEN])
 {
 	struct ifreq ifr;
+	unsigned int features = 0;
+	bool vnet = false;
 	int err;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0)
 		return -errno;
+	/* A kernel without IFF_VNET_HDR (before 2.6.27) gives plain frames. */
+	if (opt->vnet_hdr && ioctl(t->fd, TUNGETFEATURES, &features) == 0)
+		vnet = features & IFF_VNET_HDR;
 
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
 		return -errno;
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	t->name[IFNAMSIZ - 1] = '\0';
+	if (vnet) {
+		err = negotiate(t, opt);
+		if (err)
+			return err;
+	}
 
 	if (opt->bring_up) {
 		err = bring_up(t->name);
@@ -234,8 +313,6 @@ int us_tap_open(struct us_driver *out, const char *name, const struct us_tap_opt
 		name = "";
 	if (strlen(name) >= IFNAMSIZ)
 		return -EINVAL;
-	if (opt->vnet_hdr)
-		return -ENOTSUP;
 
 	t = calloc(1, sizeof *t);
 	if (!t)
@@ -256,6 +333,7 @@ int us_tap_open(struct us_driver *out, const char *name, const struct us_tap_opt
 	memcpy(out->name, t->name, IFNAMSIZ);
 	out->mtu = t->mtu;
 	memcpy(out->peer_mac, peer_mac, US_ETH_ALEN);
+	out->offloads = t->offloads;
 	return 0;
 }
 
