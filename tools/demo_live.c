@@ -71,11 +71,15 @@ struct capture {
 	bool failed;          /* a write failed: reported once */
 };
 
-/* Appends one frame, stamped on the runtime's clock. */
-static void capture_frame(struct capture *c, const uint8_t *data, size_t len)
+/* Appends one frame, stamped on the runtime's clock; a checksum the link
+ * completes (offloads) is completed in the record. */
+static void capture_frame(struct capture *c, const uint8_t *data, size_t len, bool partial,
+			  uint16_t csum_start, uint16_t csum_offset)
 {
 	pthread_mutex_lock(&c->lock);
-	int rc = us_pcap_writer_write(c->w, clock_us(CLOCK_MONOTONIC), data, len);
+	us_time_t now = clock_us(CLOCK_MONOTONIC);
+	int rc = partial ? us_pcap_writer_write_partial(c->w, now, data, len, csum_start, csum_offset)
+			 : us_pcap_writer_write(c->w, now, data, len);
 	if (rc < 0 && !c->failed) {
 		c->failed = true;
 		fprintf(stderr, "ustack-demo: capture: %s (frames from now on are not saved)\n",
@@ -95,7 +99,9 @@ static int capture_recv(void *ctx, uint8_t *buf, size_t cap, struct us_rx_meta *
 	struct capture *c = ctx;
 	int n = c->inner.ops->recv(c->inner.ctx, buf, cap, meta);
 	if (n > 0) {
-		capture_frame(c, buf, (size_t)n);
+		bool partial = meta && meta->csum_partial;
+		capture_frame(c, buf, (size_t)n, partial, partial ? meta->csum_start : 0,
+			      partial ? meta->csum_offset : 0);
 	} else if (n == 0) {
 		/* The device is drained: the runtime is about to sleep. Let a
 		 * reader of the live capture (tshark -r) see everything. */
@@ -109,7 +115,7 @@ static int capture_recv(void *ctx, uint8_t *buf, size_t cap, struct us_rx_meta *
 static int capture_transmit(void *ctx, const struct us_frame *f)
 {
 	struct capture *c = ctx;
-	capture_frame(c, f->data, f->len);
+	capture_frame(c, f->data, f->len, f->csum_partial, f->csum_start, f->csum_offset);
 	return c->inner.ops->transmit(c->inner.ctx, f);
 }
 

@@ -49,6 +49,17 @@ void us_pcap_writer_set_origin(struct us_pcap_writer *w, us_time_t realtime_at_z
  */
 int us_pcap_writer_write(struct us_pcap_writer *w, us_time_t ts, const uint8_t *frame, size_t len);
 
+/*
+ * The same for a frame whose checksum the link completes (TAP offloads:
+ * struct us_frame's csum_partial, struct us_rx_meta's csum_partial): the
+ * field at csum_start + csum_offset holds the pseudo-header sum. It is
+ * completed in a copy, so the record shows what the segments carry on a
+ * wire and Wireshark reports no bad checksum. A frame too short for the
+ * offsets, or over 64 KB + 256, is written as it is.
+ */
+int us_pcap_writer_write_partial(struct us_pcap_writer *w, us_time_t ts, const uint8_t *frame,
+				 size_t len, uint16_t csum_start, uint16_t csum_offset);
+
 /* Pushes buffered records to the file. Returns 0 or a negative errno. */
 int us_pcap_writer_flush(struct us_pcap_writer *w);
 

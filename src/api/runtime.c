@@ -147,15 +147,11 @@ us_time_t us_runtime_now(const struct us_runtime *rt)
 static void capture_frame(struct us_runtime *rt, const uint8_t *data, size_t len, bool partial,
 			  uint16_t csum_start, uint16_t csum_offset)
 {
-	if (partial && rt->cap_buf && len <= US_PBUF_LARGE &&
-	    (size_t)csum_start + csum_offset + 2 <= len) {
-		memcpy(rt->cap_buf, data, len);
-		uint8_t *l4 = rt->cap_buf + csum_start;
-		us_put_be16(l4 + csum_offset,
-			    us_csum_fold(us_csum_partial(l4, len - csum_start, 0)));
-		data = rt->cap_buf;
-	}
-	us_pcap_writer_write(rt->pcap, rt->core_now, data, len);
+	if (partial)
+		us_pcap_writer_write_partial(rt->pcap, rt->core_now, data, len, csum_start,
+					     csum_offset);
+	else
+		us_pcap_writer_write(rt->pcap, rt->core_now, data, len);
 	rt->pcap_dirty = true;
 }
 
@@ -328,7 +324,6 @@ static void free_runtime(struct us_runtime *rt)
 	pthread_cond_destroy(&rt->drained);
 	free(rt->hosts);
 	free(rt->rx_buf);
-	free(rt->cap_buf);
 	free(rt);
 }
 
@@ -453,12 +448,6 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	rt->offloads = cfg->offloads ? rt->driver.offloads : 0;
 	rt->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	rt->rx_buf = malloc(US_PBUF_LARGE);
-	/* With offloads and a capture, the copy a partial checksum is
-	 * completed in. */
-	if (rt->offloads && cfg->pcap_path && !(rt->cap_buf = malloc(US_PBUF_LARGE))) {
-		rc = -ENOMEM;
-		goto fail;
-	}
 	if (rt->wake_fd < 0 || !rt->rx_buf) {
 		rc = rt->wake_fd < 0 ? -errno : -ENOMEM;
 		goto fail;

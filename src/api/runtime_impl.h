@@ -53,7 +53,6 @@ struct us_runtime {
 
 	uint8_t *rx_buf;
 	uint32_t offloads; /* enum us_offload bits the interface uses */
-	uint8_t *cap_buf;  /* with offloads and a capture: a frame's copy, checksum completed */
 
 	/* Under the core lock. */
 	struct us_sock *socks;        /* the runtime's open sockets (socket.c) */

@@ -16,6 +16,10 @@
 
 #include <ustack/capture.h>
 
+#include "wire/bytes.h"
+#include "wire/checksum.h"
+#include "wire/udp.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -240,6 +244,44 @@ START_TEST(a_64_kb_gso_frame_is_kept_whole)
 	ck_assert_int_eq(ts, 10);
 	us_pcap_reader_close(r);
 	free(frame);
+}
+END_TEST
+
+/* A frame whose UDP checksum the link would complete (offloads: the field
+ * holds the pseudo-header sum) is recorded with the checksum completed, as
+ * the datagram carries it on a wire; the caller's frame is untouched. */
+START_TEST(a_partial_checksum_is_completed_in_the_record)
+{
+	const char *path = tmp_path("partial.pcap");
+	uint8_t frame[14 + 20 + 8 + 5], want[sizeof frame];
+	memset(frame, 0, sizeof frame);
+	const size_t l4 = 34, udp_len = 8 + 5;
+	uint8_t *u = frame + l4;
+	us_put_be16(u, 4000);
+	us_put_be16(u + 2, 7);
+	us_put_be16(u + 4, (uint16_t)udp_len);
+	memcpy(u + 8, "hello", 5);
+	uint32_t pseudo = us_csum_pseudo4(0xc6336401u, 0xc6336402u, 17, (uint32_t)udp_len);
+	memcpy(want, frame, sizeof frame);
+	us_udp_csum_fill(want + l4, udp_len, pseudo);
+	/* What a sender leaves for the link: the folded pseudo-header sum. */
+	us_put_be16(u + 6, (uint16_t)~us_csum_fold(pseudo));
+	uint8_t before[sizeof frame];
+	memcpy(before, frame, sizeof frame);
+
+	struct us_pcap_writer *w = open_writer(path);
+	ck_assert_int_eq(us_pcap_writer_write_partial(w, 5, frame, sizeof frame, (uint16_t)l4, 6), 0);
+	us_pcap_writer_close(w);
+	ck_assert_int_eq(memcmp(frame, before, sizeof frame), 0);
+
+	struct us_pcap_reader *r = open_reader(path);
+	const uint8_t *data;
+	size_t len;
+	us_time_t ts;
+	ck_assert_int_eq(us_pcap_reader_next(r, &ts, &data, &len), 1);
+	ck_assert_uint_eq(len, sizeof frame);
+	ck_assert_int_eq(memcmp(data, want, sizeof want), 0);
+	us_pcap_reader_close(r);
 }
 END_TEST
 
@@ -511,6 +553,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, frames_read_back_byte_exact_with_their_timestamps);
 	tcase_add_test(tc, file_has_nanosecond_magic_ethernet_link_type_and_origin_added);
 	tcase_add_test(tc, a_64_kb_gso_frame_is_kept_whole);
+	tcase_add_test(tc, a_partial_checksum_is_completed_in_the_record);
 	tcase_add_test(tc, frame_longer_than_the_snaplen_is_cut_and_keeps_its_wire_length);
 	tcase_add_test(tc, flush_makes_written_frames_readable_before_close);
 	tcase_add_test(tc, a_file_without_frames_reads_as_ended);
