@@ -10,11 +10,13 @@
  *   time    := '*' | tv ['~' tv]          tv := ['+'] seconds
  *   event   := '<' seg | '>' seg | '>' 'nothing' 'until' tv | call
  *   seg     := ['@' port] FLAGS val ':' val '(' val ')'
- *              ['ack' val] ['win' val] ['<' opts '>']
+ *              ['ack' val] ['win' val] ['<' opts '>'] ['gso' val]
  *   val     := ['-'] INT | '*'
  *   opts    := '*' | opt (',' opt)*
  *   opt     := 'mss' val | 'wscale' val | 'sackOK' | 'nop' | 'eol'
  *            | 'TS' 'val' val 'ecr' val | 'sack' (val ':' val)+
+ *
+ *   set offloads := 'none' | OFFLOAD (',' OFFLOAD)*   OFFLOAD := csum | tso | tso4 | tso6
  *
  * A `<` line takes no wildcard, except `ecr *` in its TS option: the
  * TSval of the last segment the stack sent on that connection.
@@ -358,6 +360,17 @@ static int parse_seg(struct us_lex *lx, struct us_script_seg *sg, bool inbound)
 						    (long long)sg->win.v);
 			if (inbound && sg->win.wild)
 				return us_lex_error(lx, col, "a segment the peer sends cannot have wildcards");
+		} else if (is_ident(&t, "gso")) {
+			if (sg->gso.given)
+				return us_lex_error(lx, t.col, "gso given twice");
+			int col = us_lex_col(lx);
+			if (parse_val(lx, &sg->gso, "a gso_size") < 0)
+				return -1;
+			if (!sg->gso.wild && (sg->gso.v < 1 || sg->gso.v > 65535))
+				return us_lex_error(lx, col, "gso_size %lld is not in 1..65535",
+						    (long long)sg->gso.v);
+			if (inbound && sg->gso.wild)
+				return us_lex_error(lx, col, "a segment the peer sends cannot have wildcards");
 		} else if (is_punct(&t, '<')) {
 			if (sg->opts_given)
 				return us_lex_error(lx, t.col, "options given twice");
@@ -366,7 +379,7 @@ static int parse_seg(struct us_lex *lx, struct us_script_seg *sg, bool inbound)
 			if (inbound && sg->opts_wild)
 				return us_lex_error(lx, t.col, "a segment the peer sends cannot have wildcards");
 		} else {
-			return us_lex_error(lx, t.col, "expected 'ack', 'win', '<options>' or the end of the line, found '%s'",
+			return us_lex_error(lx, t.col, "expected 'ack', 'win', '<options>', 'gso' or the end of the line, found '%s'",
 					    t.text);
 		}
 	}
@@ -528,6 +541,28 @@ static int parse_set(struct us_lex *lx, struct us_script_config *cfg, bool after
 			cfg->family = 6;
 		else
 			return us_lex_error(lx, v.col, "family is ipv4 or ipv6, not '%s'", shown(&v));
+	} else if (strcmp(name.text, "offloads") == 0) {
+		/* What the runner's link takes (enum us_offload): `none`, or
+		 * csum, tso (TSO4 and TSO6), tso4, tso6 separated by commas. */
+		cfg->offloads = 0;
+		for (;;) {
+			struct us_tok o = us_lex_next(lx);
+			if (is_ident(&o, "csum"))
+				cfg->offloads |= US_OFFLOAD_CSUM;
+			else if (is_ident(&o, "tso"))
+				cfg->offloads |= US_OFFLOAD_TSO4 | US_OFFLOAD_TSO6;
+			else if (is_ident(&o, "tso4"))
+				cfg->offloads |= US_OFFLOAD_TSO4;
+			else if (is_ident(&o, "tso6"))
+				cfg->offloads |= US_OFFLOAD_TSO6;
+			else if (!is_ident(&o, "none"))
+				return us_lex_error(lx, o.col, "offloads are none or csum, tso, tso4, tso6 separated by ',', not '%s'",
+						    shown(&o));
+			struct us_tok sep = us_lex_peek(lx);
+			if (!is_punct(&sep, ','))
+				break;
+			us_lex_next(lx);
+		}
 	} else if (strcmp(name.text, "msl") == 0 || strcmp(name.text, "tolerance") == 0) {
 		us_lex_next(lx);
 		us_time_t t;
@@ -561,7 +596,7 @@ static int parse_set(struct us_lex *lx, struct us_script_config *cfg, bool after
 		}
 	} else {
 		return us_lex_error(lx, name.col,
-				    "unknown setting '%s' (family, mtu, msl, local_port, peer_port, irs, tolerance)",
+				    "unknown setting '%s' (family, mtu, msl, local_port, peer_port, irs, tolerance, offloads)",
 				    name.text);
 	}
 	struct us_tok end = us_lex_next(lx);

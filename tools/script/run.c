@@ -31,6 +31,18 @@
  * (us_script_pattern at the stream offset), so data the stack delivers or
  * sends is checked byte by byte against what was sent or written.
  *
+ * Offloads (`set offloads csum,tso`, docs/performance.md). The interface
+ * gets those us_iface_config.offloads, so TCP leaves partial checksums to
+ * the link and sends TSO super-frames. The runner is that link: it
+ * completes a partial checksum in its copy of the frame before checking it
+ * (so a wrong pseudo-header sum still fails), matches a super-frame whole
+ * against one `>` line with `gso N` (its gso_size), and records it whole in
+ * the pcap with the checksum completed (us_pcap_writer_write_partial), as
+ * the runtime's capture does. A `<` line with `gso N` is handed over as the
+ * kernel hands a TSO frame to a TAP reader: us_stack_input_meta() with
+ * gso_type TCPv4/TCPv6, gso_size N and NEEDS_CSUM (the checksum field holds
+ * the pseudo-header sum only).
+ *
  * Read first: script.h, docs/scripts.md, then include/ustack/core.h "TCP
  * inside the core" (what each socket call becomes).
  */
@@ -73,8 +85,11 @@ static const uint8_t peer_mac[US_ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
 
 struct outframe {
 	us_time_t t;
-	uint8_t *data;
+	uint8_t *data; /* a copy, its partial checksum completed */
 	size_t len;
+	uint8_t gso_type; /* struct us_frame's offload marks */
+	uint16_t gso_size;
+	bool csum_partial;
 };
 
 struct conn {
@@ -322,6 +337,43 @@ static void record_pcap(struct runner *r, const uint8_t *f, size_t len)
 		fail(r, "cannot write the pcap file");
 }
 
+/* A frame with a partial checksum: recorded with the checksum completed (in
+ * the writer's copy), so Wireshark sees what the segments carry on a wire. */
+static void record_pcap_partial(struct runner *r, const uint8_t *f, size_t len,
+				uint16_t csum_start, uint16_t csum_offset)
+{
+	if (r->pcap &&
+	    us_pcap_writer_write_partial(r->pcap, r->now, f, len, csum_start, csum_offset) < 0)
+		fail(r, "cannot write the pcap file");
+}
+
+/*
+ * What the link does with a partial checksum (virtio 1.x §5.1.6.2,
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM): the field at csum_start + csum_offset holds
+ * the pseudo-header sum; the ones' complement sum from csum_start to the
+ * end, that field included, goes into it. Returns false when the offsets
+ * fall outside the frame (nothing changed).
+ */
+static bool complete_csum(uint8_t *f, size_t len, uint16_t csum_start, uint16_t csum_offset)
+{
+	if ((size_t)csum_start + csum_offset + 2 > len)
+		return false;
+	uint16_t c = us_csum_fold(us_csum_partial(f + csum_start, len - csum_start, 0));
+	us_put_be16(f + csum_start + csum_offset, c);
+	return true;
+}
+
+/* ", gso 1448, csum partial": a frame's offload marks in a trace line. */
+static void format_marks(char *buf, size_t cap, uint16_t gso_size, bool csum_partial)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	if (gso_size)
+		n += (size_t)snprintf(buf, cap, ", gso %u", gso_size);
+	if (csum_partial && n < cap)
+		snprintf(buf + n, cap - n, ", csum partial");
+}
+
 /* The TSval of a segment the stack sent, for a later `ecr *`. */
 static void remember_tsval(struct conn *c, const struct us_script_frame *fr)
 {
@@ -348,17 +400,34 @@ static int on_transmit(void *ctx, const struct us_frame *f)
 	struct runner *r = ctx;
 	if (r->done)
 		return 0;
-	record_pcap(r, f->data, f->len);
+	if (f->csum_partial)
+		record_pcap_partial(r, f->data, f->len, f->csum_start, f->csum_offset);
+	else
+		record_pcap(r, f->data, f->len);
+	uint8_t *copy = malloc(f->len ? f->len : 1);
+	if (!copy) {
+		r->oom = true;
+		return -ENOMEM;
+	}
+	memcpy(copy, f->data, f->len);
+	if (f->csum_partial && !complete_csum(copy, f->len, f->csum_start, f->csum_offset))
+		trace_line(r, r->now, "drop", "(a partial checksum outside the frame: %u + %u, %zu bytes)",
+			   f->csum_start, f->csum_offset, f->len);
+	uint16_t gso_size = f->gso_type != US_GSO_NONE ? f->gso_size : 0;
+	char marks[64];
+	format_marks(marks, sizeof marks, gso_size, f->csum_partial);
 	struct us_script_frame fr;
 	char text[512];
-	if (us_script_decode(f->data, f->len, &fr) < 0) {
+	if (us_script_decode(copy, f->len, &fr) < 0) {
 		trace_line(r, r->now, ">", "(not Ethernet, %zu bytes)", f->len);
+		free(copy);
 		return 0;
 	}
 	if (fr.kind != US_SFRAME_TCP) {
 		us_script_format_frame(&fr, NULL, text, sizeof text);
-		trace_line(r, r->now, ">", "%s", text);
+		trace_line(r, r->now, ">", "%s%s", text, marks);
 		maybe_answer(r, &fr);
+		free(copy);
 		return 0;
 	}
 	struct conn *c = find_conn(r, fr.dport);
@@ -373,24 +442,21 @@ static int on_transmit(void *ctx, const struct us_frame *f)
 	}
 	struct us_script_rel rel = out_rel(r, c);
 	us_script_format_frame(&fr, &rel, text, sizeof text);
-	trace_line(r, r->now, ">", "%s", text);
+	trace_line(r, r->now, ">", "%s%s", text, marks);
 	if (r->qn == r->qcap) {
 		size_t cap = r->qcap ? 2 * r->qcap : 64;
 		struct outframe *q = realloc(r->q, cap * sizeof *q);
 		if (!q) {
+			free(copy);
 			r->oom = true;
 			return -ENOMEM;
 		}
 		r->q = q;
 		r->qcap = cap;
 	}
-	uint8_t *copy = malloc(f->len);
-	if (!copy) {
-		r->oom = true;
-		return -ENOMEM;
-	}
-	memcpy(copy, f->data, f->len);
-	r->q[r->qn++] = (struct outframe){ .t = r->now, .data = copy, .len = f->len };
+	r->q[r->qn++] = (struct outframe){ .t = r->now, .data = copy, .len = f->len,
+					   .gso_type = f->gso_type, .gso_size = gso_size,
+					   .csum_partial = f->csum_partial };
 	return 0;
 }
 
@@ -401,15 +467,38 @@ static void pop_frame(struct runner *r)
 	r->qn--;
 }
 
-static void inject(struct runner *r, const uint8_t *f, size_t len, const struct us_script_rel *rel)
+/* Hands a frame to the stack; meta NULL: a plain frame (us_stack_input). */
+static void inject(struct runner *r, const uint8_t *f, size_t len, const struct us_script_rel *rel,
+		   const struct us_rx_meta *meta)
 {
 	struct us_script_frame fr;
-	char text[512];
-	us_script_decode(f, len, &fr);
-	us_script_format_frame(&fr, rel, text, sizeof text);
-	trace_line(r, r->now, "<", "%s", text);
-	record_pcap(r, f, len);
-	us_stack_input(r->s, r->now, r->ifindex, f, len);
+	char text[512], marks[64] = "";
+	if (meta && meta->csum_partial) {
+		/* The trace shows the checksum the segments would carry on a wire. */
+		uint8_t *copy = malloc(len);
+		if (!copy) {
+			r->oom = true;
+			return;
+		}
+		memcpy(copy, f, len);
+		complete_csum(copy, len, meta->csum_start, meta->csum_offset);
+		us_script_decode(copy, len, &fr);
+		us_script_format_frame(&fr, rel, text, sizeof text);
+		free(copy);
+		record_pcap_partial(r, f, len, meta->csum_start, meta->csum_offset);
+	} else {
+		us_script_decode(f, len, &fr);
+		us_script_format_frame(&fr, rel, text, sizeof text);
+		record_pcap(r, f, len);
+	}
+	if (meta)
+		format_marks(marks, sizeof marks, meta->gso_type != US_GSO_NONE ? meta->gso_size : 0,
+			     meta->csum_partial);
+	trace_line(r, r->now, "<", "%s%s", text, marks);
+	if (meta)
+		us_stack_input_meta(r->s, r->now, r->ifindex, f, len, meta);
+	else
+		us_stack_input(r->s, r->now, r->ifindex, f, len);
 }
 
 /* Inject the answers the stack asked for, at the same instant. */
@@ -423,7 +512,7 @@ static void answer_neighbours(struct runner *r)
 		memcpy(len, r->reply_len, sizeof len);
 		r->nreplies = 0;
 		for (int i = 0; i < n; i++)
-			inject(r, f[i], len[i], NULL);
+			inject(r, f[i], len[i], NULL, NULL);
 	}
 }
 
@@ -478,6 +567,8 @@ static void put_val(char *buf, size_t cap, size_t *len, const char *prefix,
 		*len += (size_t)snprintf(buf + *len, cap - *len, "%s%" PRId64, prefix, v->v);
 }
 
+static size_t format_script_opts(const struct us_script_seg *sg, char *buf, size_t cap);
+
 /* A segment line as the script wrote it (normalised). */
 static void format_script_seg(const struct us_script_seg *sg, char *buf, size_t cap)
 {
@@ -494,11 +585,19 @@ static void format_script_seg(const struct us_script_seg *sg, char *buf, size_t 
 		put_val(buf, cap, &len, " ack ", &sg->ack);
 	if (sg->win.given)
 		put_val(buf, cap, &len, " win ", &sg->win);
-	if (!sg->opts_given || len >= cap)
-		return;
+	if (sg->opts_given && len < cap)
+		len += format_script_opts(sg, buf + len, cap - len);
+	if (sg->gso.given)
+		put_val(buf, cap, &len, " gso ", &sg->gso);
+}
+
+/* The options of a segment line, " <...>"; returns the length written. */
+static size_t format_script_opts(const struct us_script_seg *sg, char *buf, size_t cap)
+{
+	size_t len = 0;
 	if (sg->opts_wild) {
-		snprintf(buf + len, cap - len, " <*>");
-		return;
+		len = (size_t)snprintf(buf, cap, " <*>");
+		return len < cap ? len : cap - 1;
 	}
 	len += (size_t)snprintf(buf + len, cap - len, " <");
 	for (int i = 0; i < sg->nopts && len < cap; i++) {
@@ -537,7 +636,8 @@ static void format_script_seg(const struct us_script_seg *sg, char *buf, size_t 
 		}
 	}
 	if (len < cap)
-		snprintf(buf + len, cap - len, ">");
+		len += (size_t)snprintf(buf + len, cap - len, ">");
+	return len < cap ? len : cap - 1;
 }
 
 static void with_port(char *buf, size_t cap, char dir, int port, us_time_t t, const char *seg)
@@ -560,6 +660,8 @@ static void format_actual(struct runner *r, const struct outframe *of, int show_
 	struct conn *c = find_conn(r, fr.dport);
 	struct us_script_rel rel = out_rel(r, c);
 	us_script_format_seg(&fr, &rel, seg, sizeof seg);
+	if (of->gso_type != US_GSO_NONE)
+		snprintf(seg + strlen(seg), sizeof seg - strlen(seg), " gso %u", of->gso_size);
 	with_port(buf, cap, '>', show_port || fr.dport != r->sc->cfg.peer_port ? fr.dport : 0, of->t,
 		  seg);
 }
@@ -642,8 +744,8 @@ static int do_inbound(struct runner *r, const struct us_script_seg *sg)
 	size_t plen = (size_t)sg->len.v;
 	size_t l3 = cfg->family == 4 ? US_IPV4_HDR_LEN : US_IPV6_HDR_LEN;
 	size_t seglen = US_TCP_HDR_LEN + olen + plen;
-	if (US_ETH_HDR_LEN + l3 + seglen > sizeof f)
-		return fail(r, "a segment of %zu bytes is too large", seglen);
+	if (US_ETH_HDR_LEN + l3 + seglen > sizeof f || (cfg->family == 4 ? l3 : 0) + seglen > 65535)
+		return fail(r, "a segment of %zu bytes is too large for one IP datagram", seglen);
 	uint8_t *seg = f + US_ETH_HDR_LEN + l3;
 	uint32_t seq_rel = (uint32_t)sg->seq.v;
 	memset(seg, 0, US_TCP_HDR_LEN);
@@ -681,7 +783,30 @@ static int do_inbound(struct runner *r, const struct us_script_seg *sg)
 	while (total < 60) /* Ethernet's minimum frame: padding after the IP packet */
 		f[total++] = 0;
 	struct us_script_rel rel = in_rel(r, c);
-	inject(r, f, total, &rel);
+	if (sg->gso.given) {
+		/*
+		 * `gso N`: as the kernel hands a TSO super-frame to a TAP reader
+		 * (docs/performance.md; virtio 1.x §5.1.6.2): gso_type TCPv4 or
+		 * TCPv6, gso_size N, hdr_len the headers, and
+		 * VIRTIO_NET_HDR_F_NEEDS_CSUM: "the checksum field holds only the
+		 * pseudo-header sum" (the frame never left the host). The core
+		 * must take it as one segment and not verify the sum.
+		 */
+		uint16_t csum_start = (uint16_t)(US_ETH_HDR_LEN + l3);
+		uint32_t pseudo = cfg->family == 4
+			? us_csum_pseudo4(PEER_IP4, STACK_IP4, US_IPPROTO_TCP, (uint32_t)seglen)
+			: us_csum_pseudo6(&peer_ip6, &stack_ip6, US_IPPROTO_TCP, (uint32_t)seglen);
+		us_put_be16(seg + 16, (uint16_t)~us_csum_fold(pseudo));
+		struct us_rx_meta m = {
+			.gso_type = cfg->family == 4 ? US_GSO_TCPV4 : US_GSO_TCPV6,
+			.gso_size = (uint16_t)sg->gso.v,
+			.hdr_len = (uint16_t)(csum_start + US_TCP_HDR_LEN + olen),
+			.csum_partial = true, .csum_start = csum_start, .csum_offset = 16,
+		};
+		inject(r, f, total, &rel, &m);
+	} else {
+		inject(r, f, total, &rel, NULL);
+	}
 	answer_neighbours(r);
 	return 0;
 }
@@ -829,6 +954,29 @@ static const char *seg_differs(struct runner *r, const struct us_script_seg *sg,
 	return NULL;
 }
 
+/* A super-frame (`gso N`) or a plain segment, as the line says, or why not. */
+static const char *gso_differs(struct runner *r, const struct us_script_seg *sg,
+			       const struct outframe *of, char *why, size_t cap)
+{
+	uint8_t want = r->sc->cfg.family == 4 ? US_GSO_TCPV4 : US_GSO_TCPV6;
+	if (!sg->gso.given) {
+		if (of->gso_type == US_GSO_NONE)
+			return NULL;
+		snprintf(why, cap, "it is a super-frame of gso_size %u; the line needs 'gso %u'",
+			 of->gso_size, of->gso_size);
+		return why;
+	}
+	if (of->gso_type == US_GSO_NONE)
+		return "it is a plain segment, not a super-frame ('gso' on the line)";
+	if (of->gso_type != want) {
+		snprintf(why, cap, "its gso_type is %u, not %u", of->gso_type, want);
+		return why;
+	}
+	if (!val_ok(&sg->gso, of->gso_size))
+		return "gso_size";
+	return NULL;
+}
+
 static int do_outbound(struct runner *r, const struct us_script_event *ev, us_time_t *ev_time)
 {
 	const struct us_script_seg *sg = &ev->seg;
@@ -876,6 +1024,8 @@ static int do_outbound(struct runner *r, const struct us_script_event *ev, us_ti
 	struct conn *c = find_conn(r, fr.dport);
 	char why[256];
 	const char *d = c ? seg_differs(r, sg, &fr, c, why, sizeof why) : "too many connections";
+	if (!d)
+		d = gso_differs(r, sg, &r->q[0], why, sizeof why);
 	if (d) {
 		fail(r, "the segment the stack sent differs (%s)", d);
 		show_pair(r, exp, act);
@@ -1218,7 +1368,7 @@ static int setup(struct runner *r)
 	if (!r->s)
 		return -1;
 	struct us_iface_config ic = { .name = "script0", .mtu = cfg->mtu, .transmit = on_transmit,
-				      .transmit_ctx = r };
+				      .transmit_ctx = r, .offloads = cfg->offloads };
 	memcpy(ic.mac, stack_mac, US_ETH_ALEN);
 	r->ifindex = us_stack_add_iface(r->s, 0, &ic);
 	if (r->ifindex < 0)
@@ -1232,13 +1382,13 @@ static int setup(struct runner *r)
 	uint8_t f[128];
 	if (cfg->family == 4) {
 		static const uint8_t bcast[US_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-		inject(r, f, build_arp(f, sizeof f, US_ARP_REQUEST, bcast), NULL);
+		inject(r, f, build_arp(f, sizeof f, US_ARP_REQUEST, bcast), NULL, NULL);
 	} else {
 		struct us_ip6 snm;
 		uint8_t mac[US_ETH_ALEN];
 		us_ip6_solicited_node(&stack_ip6, &snm);
 		us_eth_mcast_from_ip6(&snm, mac);
-		inject(r, f, build_nd(f, sizeof f, false, &snm, mac), NULL);
+		inject(r, f, build_nd(f, sizeof f, false, &snm, mac), NULL, NULL);
 	}
 	answer_neighbours(r);
 	return 0;

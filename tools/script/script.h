@@ -61,6 +61,12 @@ struct us_script_seg {
 	uint8_t flags;       /* US_TCP_* bits */
 	struct us_script_val seq, end, len;
 	struct us_script_val ack, win;
+	/* `gso 1448`: a super-frame (docs/performance.md). On `<`, the peer's
+	 * segment is handed over as the kernel hands a TSO frame to a TAP
+	 * reader (gso_type TCPv4/TCPv6, this gso_size, NEEDS_CSUM); on `>`,
+	 * the stack must send a super-frame with this gso_size. Not given on
+	 * `>`: the stack must send a plain segment. */
+	struct us_script_val gso;
 	bool opts_given;     /* `<...>` written */
 	bool opts_wild;      /* `<*>`: any options */
 	int nopts;
@@ -139,6 +145,9 @@ struct us_script_config {
 	uint16_t peer_port;    /* the peer's port (40000) */
 	uint32_t irs;          /* the peer's initial sequence number (1000000) */
 	us_time_t tolerance;   /* how far from its time an outbound segment may leave (0) */
+	/* `set offloads csum,tso`: enum us_offload bits of the runner's
+	 * interface (us_iface_config.offloads); 0, plain frames, by default. */
+	uint32_t offloads;
 };
 
 struct us_script {
