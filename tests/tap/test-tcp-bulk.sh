@@ -136,7 +136,11 @@ if [ "$impair" = 1 ]; then
 		sysctl -qw net.ipv4.conf.tap1.arp_ignore=8
 		ip link set tap1 up
 		# shellcheck disable=SC2086
-		python3 "$here/tcp_impair.py" tap0 tap1 $relay_args 3600 >"$tap_tmp/impair.log" 2>&1 &
+		# With offloads the relay carries virtio-net headers both ways.
+		vnet=()
+		[ ${#offload[@]} -gt 0 ] && vnet=(--vnet)
+		python3 "$here/tcp_impair.py" "${vnet[@]}" tap0 tap1 $relay_args 3600 \
+			>"$tap_tmp/impair.log" 2>&1 &
 		impair_pid=$!
 		tap_pids="$tap_pids $impair_pid"
 		if ! wait_for 10 grep -q "^impair: up" "$tap_tmp/impair.log"; then
