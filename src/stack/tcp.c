@@ -153,14 +153,34 @@ static bool local_is_any(const struct us_tcp *t)
 	return us_sock_addr_v4(&a, &v4) && v4 == 0;
 }
 
+uint32_t us_tcp_keyed_hash(const struct us_stack *s, const char *tag,
+			   const struct us_tcp_tuple *tu, bool ports, const uint8_t *extra,
+			   size_t extra_len)
+{
+	uint8_t in[4 + 32 + 4 + US_TCP_HASH_EXTRA_MAX];
+	size_t n = 0;
+	if (tag) {
+		memcpy(in, tag, 4);
+		n = 4;
+	}
+	memcpy(in + n, tu->laddr.b, 16);
+	memcpy(in + n + 16, tu->raddr.b, 16);
+	n += 32;
+	if (ports) {
+		us_put_be16(in + n, tu->lport);
+		us_put_be16(in + n + 2, tu->rport);
+		n += 4;
+	}
+	if (extra_len > US_TCP_HASH_EXTRA_MAX)
+		extra_len = US_TCP_HASH_EXTRA_MAX;
+	if (extra_len)
+		memcpy(in + n, extra, extra_len);
+	return (uint32_t)us_siphash(s->cfg.secret, in, n + extra_len);
+}
+
 static uint32_t tuple_hash(const struct us_stack *s, const struct us_tcp_tuple *tu)
 {
-	uint8_t in[36];
-	memcpy(in, tu->laddr.b, 16);
-	memcpy(in + 16, tu->raddr.b, 16);
-	us_put_be16(in + 32, tu->lport);
-	us_put_be16(in + 34, tu->rport);
-	return (uint32_t)us_siphash(s->cfg.secret, in, sizeof in);
+	return us_tcp_keyed_hash(s, NULL, tu, true, NULL, 0);
 }
 
 static bool tuple_eq(const struct us_tcp_tuple *a, const struct us_tcp_tuple *b)
@@ -321,11 +341,7 @@ static bool port_suitable(struct us_stack *s, const struct us_tcp_tuple *tu, uin
 static int pick_port(struct us_stack *s, const struct us_tcp_tuple *tu, uint16_t *port)
 {
 	const uint32_t num = US_UDP_EPHEMERAL_MAX - US_UDP_EPHEMERAL_MIN + 1;
-	uint8_t in[36] = { 't', 'c', 'p', 'e' };
-	memcpy(in + 4, tu->laddr.b, 16);
-	memcpy(in + 20, tu->raddr.b, 16);
-	uint32_t offset = (uint32_t)us_siphash(s->cfg.secret, in, sizeof in);
-	offset += tu->rport;
+	uint32_t offset = us_tcp_keyed_hash(s, "tcpe", tu, false, NULL, 0) + tu->rport;
 	for (uint32_t count = 0; count < num; count++) {
 		uint16_t p = (uint16_t)(US_UDP_EPHEMERAL_MIN +
 					(uint32_t)((offset + s->tcp.eph_draws + count) % num));
@@ -345,13 +361,7 @@ static int pick_port(struct us_stack *s, const struct us_tcp_tuple *tu, uint16_t
  */
 static uint32_t make_iss(struct us_stack *s, const struct us_tcp_tuple *tu)
 {
-	uint8_t in[36];
-	memcpy(in, tu->laddr.b, 16);
-	memcpy(in + 16, tu->raddr.b, 16);
-	us_put_be16(in + 32, tu->lport);
-	us_put_be16(in + 34, tu->rport);
-	uint32_t f = (uint32_t)us_siphash(s->cfg.secret, in, sizeof in);
-	return (uint32_t)(s->now / 4) + f;
+	return (uint32_t)(s->now / 4) + us_tcp_keyed_hash(s, NULL, tu, true, NULL, 0);
 }
 
 /* ---- State and events ---------------------------------------------------------- */
@@ -1142,8 +1152,7 @@ static void send_abort_rst(struct us_tcp *t)
 	case US_TCP_FIN_WAIT_1:
 	case US_TCP_FIN_WAIT_2:
 	case US_TCP_CLOSE_WAIT:
-		us_tcp_send_segment(t, t->snd_max, 0, US_TCP_RST | US_TCP_ACK);
-		us_count(t->s, US_CTR_TCP_OUT_RSTS);
+		us_tcp_send_rst(t);
 		if (t->state == US_TCP_ESTABLISHED || t->state == US_TCP_CLOSE_WAIT)
 			us_count(t->s, US_CTR_TCP_ESTAB_RESETS);
 		break;

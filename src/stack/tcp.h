@@ -341,6 +341,13 @@ struct us_tcp_seg {
 	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
 };
 
+/* The sequence number after the last byte written: the send ring holds
+ * [snd_buf_seq, us_tcp_snd_end()); a queued FIN is at us_tcp_snd_end(). */
+static inline uint32_t us_tcp_snd_end(const struct us_tcp *t)
+{
+	return t->snd_buf_seq + t->sndq.len;
+}
+
 /* Is our FIN sent and acknowledged? */
 static inline bool us_tcp_fin_acked(const struct us_tcp *t)
 {
@@ -348,6 +355,15 @@ static inline bool us_tcp_fin_acked(const struct us_tcp *t)
 }
 
 /* ---- tcp.c ---- */
+/* SipHash-2-4 under the stack secret of: tag (4 bytes, or none when NULL),
+ * the two addresses, the two ports (when ports), then up to
+ * US_TCP_HASH_EXTRA_MAX bytes of extra: the one keyed hash behind the
+ * connection table, ISNs (RFC 6528), ephemeral ports (RFC 6056), SYN
+ * cookies and timestamp offsets, told apart by their tags. */
+#define US_TCP_HASH_EXTRA_MAX 8
+uint32_t us_tcp_keyed_hash(const struct us_stack *s, const char *tag,
+			   const struct us_tcp_tuple *tu, bool ports, const uint8_t *extra,
+			   size_t extra_len);
 void us_tcp_init(struct us_stack *s);
 void us_tcp_fini(struct us_stack *s);
 /* The only writer of t->state: reports "SYN_SENT -> ESTABLISHED (why)"
@@ -404,6 +420,10 @@ void us_tcp_output(struct us_tcp *t);
 /* One segment of t: len bytes from seq (taken from the send ring), flags;
  * SYNs carry the MSS option. 0 or a negative errno. */
 int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags);
+/* A reset to the peer of a connection that ends (ABORT, RFC 9293
+ * §3.10.5: <SEQ=SND.NXT><CTL=RST>, SND.NXT being the highest sent),
+ * counted. */
+void us_tcp_send_rst(struct us_tcp *t);
 /* An ACK now (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
 void us_tcp_send_ack(struct us_tcp *t);
 /* RFC 5961 §7: a challenge ACK, within the stack's rate limit. */
@@ -502,6 +522,8 @@ void us_tcp_rtt_sample(struct us_tcp *t, us_time_t r, uint32_t samples);
 void us_tcp_arm_keepalive(struct us_tcp *t);
 /* Starts TIME_WAIT's 2*MSL (again). */
 void us_tcp_start_time_wait(struct us_tcp *t);
+/* The persist timer's next interval (RFC 1122 §4.2.2.17). */
+us_time_t us_tcp_persist_interval(const struct us_tcp *t);
 /* All timers off. */
 void us_tcp_cancel_timers(struct us_tcp *t);
 /* RFC 8985 §7.2: (re)start the loss probe timer after new data left or an

@@ -63,15 +63,12 @@ static uint32_t cookie_counter(const struct us_stack *s)
 static uint32_t cookie_mac(const struct us_stack *s, const struct us_tcp_tuple *tu, uint32_t irs,
 			   uint32_t counter, uint32_t mss_index)
 {
-	uint8_t in[48] = { 'c', 'o', 'o', 'k' };
-	memcpy(in + 4, tu->laddr.b, 16);
-	memcpy(in + 20, tu->raddr.b, 16);
-	us_put_be16(in + 36, tu->lport);
-	us_put_be16(in + 38, tu->rport);
-	us_put_be32(in + 40, irs);
-	in[44] = (uint8_t)counter;
-	in[45] = (uint8_t)mss_index;
-	return (uint32_t)us_siphash(s->cfg.secret, in, sizeof in) & COOKIE_MAC_MASK;
+	/* After the tuple: IRS, the counter, the MSS index, two zero bytes. */
+	uint8_t extra[8] = { 0 };
+	us_put_be32(extra, irs);
+	extra[4] = (uint8_t)counter;
+	extra[5] = (uint8_t)mss_index;
+	return us_tcp_keyed_hash(s, "cook", tu, true, extra, sizeof extra) & COOKIE_MAC_MASK;
 }
 
 static uint32_t cookie_iss(const struct us_stack *s, const struct us_tcp_tuple *tu, uint32_t irs,

@@ -467,7 +467,7 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		uint32_t acked = seg->ack - t->snd_una;
 		/* The ring holds data from snd_buf_seq on: drop what is
 		 * acknowledged of it (not the SYN before, nor the FIN after). */
-		uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+		uint32_t data_end = us_tcp_snd_end(t);
 		uint32_t upto = seq_min(seg->ack, data_end);
 		uint32_t data_acked = 0;
 		if (seq_gt(upto, t->snd_buf_seq)) {
@@ -699,8 +699,7 @@ static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 	 * TCP SHOULD send a RST to show that data was lost". */
 	if (t->orphan) {
 		us_drop(s, US_CTR_TCP_DROP_AFTER_CLOSE, seg->ifindex, "data after CLOSE: RST");
-		us_tcp_send_segment(t, t->snd_max, 0, US_TCP_RST | US_TCP_ACK);
-		us_count(s, US_CTR_TCP_OUT_RSTS);
+		us_tcp_send_rst(t);
 		us_tcp_drop(t, -ECONNRESET, "data after CLOSE");
 		return GONE;
 	}

@@ -65,12 +65,7 @@ static uint32_t ts_now(const struct us_tcp *t)
  */
 static uint32_t ts_offset_for(const struct us_tcp *t)
 {
-	uint8_t in[40] = { 't', 's', 'o', 'f' };
-	memcpy(in + 4, t->tu.laddr.b, 16);
-	memcpy(in + 20, t->tu.raddr.b, 16);
-	us_put_be16(in + 36, t->tu.lport);
-	us_put_be16(in + 38, t->tu.rport);
-	return (uint32_t)us_siphash(t->s->cfg.secret, in, sizeof in);
+	return us_tcp_keyed_hash(t->s, "tsof", &t->tu, true, NULL, 0);
 }
 
 uint32_t us_tcp_ts_clock(struct us_tcp *t)
@@ -491,7 +486,7 @@ uint32_t us_tcp_sack_pipe(const struct us_tcp *t)
 /* Sends len bytes at seq again, marks them (HighRxt). */
 static void resend(struct us_tcp *t, uint32_t seq, uint32_t len)
 {
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	uint8_t flags = US_TCP_ACK;
 	if (seq + len == data_end && t->fin_queued && seq_gt(t->snd_max, data_end))
 		flags |= US_TCP_FIN;
@@ -505,7 +500,7 @@ static void resend(struct us_tcp *t, uint32_t seq, uint32_t len)
  * leave (no data, or the peer's window is full). */
 static bool send_new(struct us_tcp *t, uint32_t mss)
 {
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_nxt != t->snd_max || !seq_lt(t->snd_nxt, data_end))
 		return false;
 	uint32_t n = data_end - t->snd_nxt;
@@ -567,7 +562,7 @@ void us_tcp_sack_output(struct us_tcp *t)
 			/* (4): the last unSACKed segment below SND.MAX. */
 			uint32_t a, b;
 			hole(t, t->n_sacked, &a, &b);
-			uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+			uint32_t data_end = us_tcp_snd_end(t);
 			b = seq_min(b, data_end);
 			if (seq_lt(a, b)) {
 				uint32_t n = b - a < mss ? b - a : mss;

@@ -254,6 +254,12 @@ static uint32_t frame_payload_max(struct us_tcp *t, uint32_t mss)
 	return segs > 1 ? segs * mss : mss;
 }
 
+void us_tcp_send_rst(struct us_tcp *t)
+{
+	us_tcp_send_segment(t, t->snd_max, 0, US_TCP_RST | US_TCP_ACK);
+	us_count(t->s, US_CTR_TCP_OUT_RSTS);
+}
+
 void us_tcp_send_ack(struct us_tcp *t)
 {
 	us_tcp_send_segment(t, t->snd_nxt, 0, US_TCP_ACK);
@@ -347,7 +353,7 @@ static void output_data(struct us_tcp *t)
 	for (;;) {
 		uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
 		uint32_t frame_max = frame_payload_max(t, mss);
-		uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+		uint32_t data_end = us_tcp_snd_end(t);
 		uint32_t avail = seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
 		uint32_t in_flight = t->snd_nxt - t->snd_una;
@@ -407,14 +413,11 @@ static void output_data(struct us_tcp *t)
 	}
 	/* RFC 9293 §3.8.6.1: with data waiting, a zero window and nothing in
 	 * flight to bring an ACK, probe the window (tcp_timer.c). */
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_wnd == 0 && seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
 	    t->t_persist == US_TIME_NEVER) {
-		us_time_t wait = t->rto << (t->persist_backoff < 16 ? t->persist_backoff : 16);
-		if (wait > US_TCP_PERSIST_MAX)
-			wait = US_TCP_PERSIST_MAX;
 		t->t_rexmt = US_TIME_NEVER;
-		t->t_persist = t->s->now + wait;
+		t->t_persist = t->s->now + us_tcp_persist_interval(t);
 	}
 }
 

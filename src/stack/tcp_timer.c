@@ -189,7 +189,7 @@ static us_time_t pipeack_period(const struct us_tcp *t)
 
 static bool app_limited(const struct us_tcp *t)
 {
-	return !seq_lt(t->snd_nxt, t->snd_buf_seq + t->sndq.len);
+	return !seq_lt(t->snd_nxt, us_tcp_snd_end(t));
 }
 
 /* §4.3's end of the NVP: "cwnd = max(cwnd/2, IW)" after five minutes,
@@ -264,7 +264,7 @@ static uint32_t congestion_ssthresh(struct us_tcp *t, uint32_t mss)
 static void retransmit_first(struct us_tcp *t)
 {
 	uint32_t mss = us_tcp_send_mss(t);
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	uint32_t n = seq_lt(t->snd_una, data_end) ? data_end - t->snd_una : 0;
 	if (n > mss)
 		n = mss;
@@ -361,7 +361,7 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
  * duplicates, and recover without a timeout. */
 static void limited_transmit(struct us_tcp *t, uint32_t mss)
 {
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_nxt != t->snd_max || !seq_lt(t->snd_nxt, data_end))
 		return;
 	uint32_t n = data_end - t->snd_nxt;
@@ -530,7 +530,7 @@ static bool tlp_fires(struct us_tcp *t)
 		return false;
 	}
 	uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	/* "If the sender can transmit a previously unsent segment ... the
 	 * sender SHOULD transmit that new segment" (if the peer's window
 	 * takes it; the congestion window may be full: the probe is the one
@@ -640,8 +640,7 @@ static bool give_up(struct us_tcp *t)
 	case US_TCP_CLOSE_WAIT:
 	case US_TCP_CLOSING:
 	case US_TCP_LAST_ACK:
-		us_tcp_send_segment(t, t->snd_max, 0, US_TCP_RST | US_TCP_ACK);
-		us_count(s, US_CTR_TCP_OUT_RSTS);
+		us_tcp_send_rst(t);
 		break;
 	case US_TCP_CLOSED:
 	case US_TCP_LISTEN:
@@ -695,6 +694,14 @@ static bool rexmt_fires(struct us_tcp *t)
 	return false;
 }
 
+/* RFC 1122 §4.2.2.17: the probe interval grows exponentially (from the
+ * RTO, doubled per probe), capped at US_TCP_PERSIST_MAX. */
+us_time_t us_tcp_persist_interval(const struct us_tcp *t)
+{
+	us_time_t wait = t->rto << (t->persist_backoff < 16 ? t->persist_backoff : 16);
+	return wait < US_TCP_PERSIST_MAX ? wait : US_TCP_PERSIST_MAX;
+}
+
 /* RFC 9293 §3.8.6.1: "The sending TCP must regularly transmit at least one
  * octet of new data (if available) ... to the receiver even if the send
  * window is zero". The byte is sent past the window without moving SND.NXT;
@@ -705,7 +712,7 @@ static bool persist_fires(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
 	t->t_persist = US_TIME_NEVER;
-	uint32_t data_end = t->snd_buf_seq + t->sndq.len;
+	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_wnd != 0 || !seq_lt(t->snd_nxt, data_end))
 		return false;
 	us_count(s, US_CTR_TCP_PERSIST_PROBES);
@@ -714,10 +721,7 @@ static bool persist_fires(struct us_tcp *t)
 		t->snd_max = t->snd_nxt + 1;
 	if (t->persist_backoff < 16)
 		t->persist_backoff++;
-	us_time_t wait = t->rto << t->persist_backoff;
-	if (wait > US_TCP_PERSIST_MAX)
-		wait = US_TCP_PERSIST_MAX;
-	t->t_persist = s->now + wait;
+	t->t_persist = s->now + us_tcp_persist_interval(t);
 	return false;
 }
 
