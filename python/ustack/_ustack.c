@@ -1473,12 +1473,10 @@ static PyObject *sock_readline(SockObject *self, PyObject *Py_UNUSED(ignored))
 	return r;
 }
 
-/* send(bytes): the count queued (may be short on a stream). */
-static PyObject *sock_send(SockObject *self, PyObject *args)
+/* One send (to NULL) or sendto, retried as the socket's timeout says;
+ * releases b. The count queued, or NULL with the exception set. */
+static PyObject *send_once(SockObject *self, Py_buffer *b, const struct us_addr *to)
 {
-	Py_buffer b;
-	if (!PyArg_ParseTuple(args, "y*:send", &b))
-		return NULL;
 	struct wait w;
 	wait_start(self, &w);
 	ssize_t n;
@@ -1486,18 +1484,28 @@ static PyObject *sock_send(SockObject *self, PyObject *args)
 	bool timed_out;
 	for (;;) {
 		Py_BEGIN_ALLOW_THREADS
-		n = us_send(self->handle, b.buf, (size_t)b.len);
+		n = to ? us_sendto(self->handle, b->buf, (size_t)b->len, to)
+		       : us_send(self->handle, b->buf, (size_t)b->len);
 		err = errno;
 		Py_END_ALLOW_THREADS
 		if (n >= 0)
 			break;
 		if (after_try(self, err, US_POLLOUT, &w, &timed_out) < 0) {
-			PyBuffer_Release(&b);
+			PyBuffer_Release(b);
 			return NULL;
 		}
 	}
-	PyBuffer_Release(&b);
+	PyBuffer_Release(b);
 	return PyLong_FromSsize_t(n);
+}
+
+/* send(bytes): the count queued (may be short on a stream). */
+static PyObject *sock_send(SockObject *self, PyObject *args)
+{
+	Py_buffer b;
+	if (!PyArg_ParseTuple(args, "y*:send", &b))
+		return NULL;
+	return send_once(self, &b, NULL);
 }
 
 /* sendto(bytes, address): one datagram to address. */
@@ -1512,25 +1520,7 @@ static PyObject *sock_sendto(SockObject *self, PyObject *args)
 		PyBuffer_Release(&b);
 		return NULL;
 	}
-	struct wait w;
-	wait_start(self, &w);
-	ssize_t n;
-	int err;
-	bool timed_out;
-	for (;;) {
-		Py_BEGIN_ALLOW_THREADS
-		n = us_sendto(self->handle, b.buf, (size_t)b.len, &a);
-		err = errno;
-		Py_END_ALLOW_THREADS
-		if (n >= 0)
-			break;
-		if (after_try(self, err, US_POLLOUT, &w, &timed_out) < 0) {
-			PyBuffer_Release(&b);
-			return NULL;
-		}
-	}
-	PyBuffer_Release(&b);
-	return PyLong_FromSsize_t(n);
+	return send_once(self, &b, &a);
 }
 
 /* sendall(bytes): everything, chunk by chunk (us_sendall); None. On a
