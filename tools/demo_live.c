@@ -434,7 +434,7 @@ static void read_snapshot(struct us_stack *s, us_time_t now, void *arg)
 	sn->cn = us_stack_counters(s, sn->c, sn->ccap);
 }
 
-static int cmp_info(const void *a, const void *b)
+int us_demo_cmp_tcp_info(const void *a, const void *b)
 {
 	const struct us_tcp_info *x = a, *y = b;
 	if (x->state != y->state)
@@ -472,7 +472,7 @@ static bool take_snapshot(struct us_runtime *rt, struct snapshot *sn)
 		sn->n = sn->cap;
 	if (sn->cn > sn->ccap)
 		sn->cn = sn->ccap;
-	qsort(sn->v, sn->n, sizeof *sn->v, cmp_info);
+	qsort(sn->v, sn->n, sizeof *sn->v, us_demo_cmp_tcp_info);
 	return true;
 }
 

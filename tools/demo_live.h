@@ -90,4 +90,8 @@ struct us_demo_statsrv *us_demo_statsrv_start(struct us_runtime *rt, struct us_d
 /* Stops the thread, removes the socket file. NULL is a no-op. */
 void us_demo_statsrv_stop(struct us_demo_statsrv *srv);
 
+/* qsort() order of struct us_tcp_info rows for the status pages and the
+ * live view: by state, then local port, family, remote port. */
+int us_demo_cmp_tcp_info(const void *a, const void *b);
+
 #endif

@@ -705,18 +705,6 @@ static void read_tcp_table(struct us_stack *s, us_time_t now, void *arg)
 	t->n = us_stack_tcp_table(s, t->v, t->cap);
 }
 
-static int cmp_info(const void *a, const void *b)
-{
-	const struct us_tcp_info *x = a, *y = b;
-	if (x->state != y->state)
-		return x->state - y->state;
-	if (x->local.port != y->local.port)
-		return (int)x->local.port - (int)y->local.port;
-	if (x->family != y->family)
-		return x->family - y->family;
-	return (int)x->remote.port - (int)y->remote.port;
-}
-
 /* The stack's TCP endpoints, sorted by state and port; false when out of
  * memory. */
 static bool snapshot(const struct us_http_server *h, struct tcp_table *t)
@@ -738,7 +726,7 @@ static bool snapshot(const struct us_http_server *h, struct tcp_table *t)
 	}
 	if (t->n > t->cap)
 		t->n = t->cap;
-	qsort(t->v, t->n, sizeof *t->v, cmp_info);
+	qsort(t->v, t->n, sizeof *t->v, us_demo_cmp_tcp_info);
 	return true;
 }
 
