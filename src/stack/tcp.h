@@ -289,6 +289,7 @@ struct us_tcp {
 	us_time_t nvp_since;       /* in the non-validated phase since (NEVER: not) */
 	us_time_t last_data_sent;  /* when data last left */
 	uint32_t cwnd, ssthresh;
+	uint32_t ca_acked;         /* NewReno: bytes acked towards the next SMSS (RFC 3465) */
 	uint32_t dupacks;
 	bool in_recovery;
 	uint32_t recover;

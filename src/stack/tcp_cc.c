@@ -49,9 +49,16 @@ static void reno_on_ack(struct us_tcp *t, uint32_t acked, uint32_t mss)
 		/* RFC 5681 §3.1 slow start (eq. 2): "cwnd += min (N, SMSS)". */
 		t->cwnd += acked < mss ? acked : mss;
 	} else {
-		/* Congestion avoidance (eq. 3): "cwnd += SMSS*SMSS/cwnd". */
-		uint32_t inc = (uint32_t)((uint64_t)mss * mss / (t->cwnd ? t->cwnd : 1));
-		t->cwnd += inc ? inc : 1;
+		/* Congestion avoidance by byte counting, the way RFC 5681 §3.1
+		 * calls RECOMMENDED (RFC 3465 §2.1): count the bytes acked, and
+		 * when they reach cwnd, grow cwnd by one SMSS. Unlike eq. 3
+		 * (SMSS*SMSS/cwnd per ACK) it does not grow half as fast when
+		 * the receiver acknowledges every second segment. */
+		t->ca_acked += acked;
+		if (t->ca_acked >= t->cwnd) {
+			t->ca_acked -= t->cwnd;
+			t->cwnd += mss;
+		}
 	}
 }
 
@@ -59,6 +66,7 @@ static void reno_on_ack(struct us_tcp *t, uint32_t acked, uint32_t mss)
 static uint32_t reno_on_congestion(struct us_tcp *t, uint32_t mss)
 {
 	uint32_t h = flight(t) / 2;
+	t->ca_acked = 0;
 	return h > 2 * mss ? h : 2 * mss;
 }
 
@@ -228,7 +236,14 @@ static void cubic_slow_start(struct us_tcp *t, uint32_t acked, uint32_t mss)
 	 * CSS_GROWTH_DIVISOR)". */
 	if (t->cubic.css)
 		inc /= HYSTART_CSS_GROWTH_DIVISOR;
-	t->cwnd += inc ? inc : 1;
+	if (!inc)
+		inc = 1;
+	/* Slow start ends at ssthresh (RFC 5681 §3.1: it is used "when cwnd
+	 * < ssthresh"): after a recovery that left cwnd below ssthresh, one
+	 * ACK covering many segments must not carry cwnd past it. */
+	if (t->ssthresh > t->cwnd && inc > t->ssthresh - t->cwnd)
+		inc = t->ssthresh - t->cwnd;
+	t->cwnd += inc;
 }
 
 static void cubic_on_ack(struct us_tcp *t, uint32_t acked, uint32_t mss)

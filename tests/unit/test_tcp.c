@@ -2585,6 +2585,58 @@ START_TEST(cubic_window_follows_w_cubic_over_virtual_time)
 }
 END_TEST
 
+/* RFC 5681 §3.1's RECOMMENDED byte counting (RFC 3465 §2.1): a receiver
+ * that acknowledges every second segment (half as many ACKs) still grows
+ * NewReno's window by one SMSS per window of acknowledged bytes, not by
+ * half of one as SMSS*SMSS/cwnd per ACK would. */
+START_TEST(newreno_congestion_avoidance_counts_bytes_not_acks)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(info_of(t).cc, US_TCP_CC_NEWRENO);
+	const uint32_t mss = 1460;
+	t->cwnd = 20 * mss;
+	t->ssthresh = 10 * mss;
+	for (int i = 0; i < 9; i++)
+		t->cc->on_ack(t, 2 * mss, mss);
+	ck_assert_uint_eq(t->cwnd, 20 * mss); /* 18 of 20 segments counted */
+	t->cc->on_ack(t, 2 * mss, mss);
+	ck_assert_uint_eq(t->cwnd, 21 * mss);
+	/* The count starts again from what is left over (none here), and a
+	 * congestion event drops what was counted. */
+	for (int i = 0; i < 10; i++)
+		t->cc->on_ack(t, 2 * mss, mss);
+	ck_assert_uint_eq(t->cwnd, 21 * mss); /* 20 of 21 */
+	t->ssthresh = t->cc->on_congestion(t, mss);
+	t->cwnd = t->ssthresh;
+	t->cc->on_ack(t, mss, mss);
+	ck_assert_uint_eq(t->cwnd, t->ssthresh);
+	abort_and_free(p, t);
+}
+END_TEST
+
+/* After a recovery that left cwnd below ssthresh, CUBIC's slow start
+ * (with HyStart++'s L = 8 segments per ACK) stops at ssthresh, even when
+ * one ACK covers more: the window must not come back above the
+ * multiplicative decrease's ssthresh in one step. */
+START_TEST(cubic_slow_start_after_recovery_stops_at_ssthresh)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	const uint32_t mss = 1460;
+	t->cwnd = 18 * mss;
+	t->ssthresh = t->cc->on_congestion(t, mss);
+	ck_assert_uint_eq(t->ssthresh, 18 * mss * 7 / 10);
+	t->cwnd = 3 * mss;
+	t->cc->on_ack(t, 20 * mss, mss);
+	ck_assert_uint_eq(t->cwnd, 11 * mss); /* + L * SMSS */
+	t->cc->on_ack(t, 20 * mss, mss);
+	ck_assert_uint_eq(t->cwnd, t->ssthresh);
+	abort_and_free(p, t);
+}
+END_TEST
+
 /* HyStart++ (RFC 9406): in slow start, a round whose minimum RTT is
  * RttThresh above the last round's enters Conservative Slow Start (growth
  * divided by 4), and CSS_ROUNDS (5) such rounds end slow start
@@ -3571,6 +3623,8 @@ Suite *us_test_suite(void)
 	tcase_add_test(
 		tx, third_dup_ack_fast_retransmits_and_newreno_partial_ack_resends_the_next_hole);
 	tcase_add_test(tx, cubic_window_follows_w_cubic_over_virtual_time);
+	tcase_add_test(tx, newreno_congestion_avoidance_counts_bytes_not_acks);
+	tcase_add_test(tx, cubic_slow_start_after_recovery_stops_at_ssthresh);
 	tcase_add_test(tx, hystart_plus_plus_leaves_slow_start_when_the_rtt_grows);
 	tcase_add_test(
 		tx, an_application_limited_window_is_kept_not_grown_and_halved_after_five_minutes);
