@@ -12,6 +12,19 @@
  *   bench-core idle [--conns N]             N connections from A to B,
  *                                           established and idle (default
  *                                           10,000): memory per endpoint
+ *   bench-core path [--bytes N] [--rtt-ms N] [--rate-mbit N] [--loss PCT]
+ *                   [--ack-loss PCT] [--seed N] [--cc newreno|cubic]
+ *                   [--no-sack] [--classic]
+ *                                           N bytes (default 20 MB) from A
+ *                                           to B over an emulated path, on
+ *                                           a virtual clock: a bottleneck
+ *                                           (default 100 Mbit/s, a drop-tail
+ *                                           queue of one BDP), a round trip
+ *                                           (default 20 ms) and random loss
+ *                                           per direction, like netem but
+ *                                           deterministic (same seed, same
+ *                                           run): how the congestion control
+ *                                           and loss recovery fare
  *
  * The cable is a pair of frame queues that this program owns: a stack's
  * transmit callback copies the frame into the queue towards the other
@@ -42,8 +55,13 @@ struct queue {
 	uint8_t *mem;
 	size_t slot;
 	uint32_t len[QUEUE_FRAMES];
+	us_time_t at[QUEUE_FRAMES]; /* path mode: when the frame arrives */
 	uint32_t head, count;
 	unsigned long long frames, dropped;
+	/* path mode */
+	double loss;        /* probability that a TCP segment is lost */
+	us_time_t busy_until; /* the bottleneck sends the previous frame until then */
+	unsigned long long lost, tail_drops;
 };
 
 struct node {
@@ -55,11 +73,26 @@ struct node {
 static struct queue q_ab, q_ba;
 static struct node A, B;
 
+/* Path mode (bench-core path): the virtual clock, the path's shape, and
+ * the seeded generator of losses (xorshift64*: the same seed gives the
+ * same losses). */
+static bool path_mode, path_lossy;
+static us_time_t vnow, one_way_delay;
+static double rate_bps;
+static size_t queue_limit;
+static uint64_t rng_state = 88172645463325252ull;
+
 static us_time_t clock_us(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (us_time_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Path mode runs on the virtual clock, the others on the real one. */
+static us_time_t stack_now(void)
+{
+	return path_mode ? vnow : clock_us();
 }
 
 static double cpu_s(void)
@@ -69,19 +102,67 @@ static double cpu_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static double uniform(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double)((rng_state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static bool is_tcp(const struct us_frame *f)
+{
+	/* Ethernet type IPv4 and protocol TCP (bytes 12-13 and 23). */
+	return f->len >= 54 && f->data[12] == 0x08 && f->data[13] == 0x00 && f->data[23] == 6;
+}
+
+/* The bottleneck: a frame waits behind the ones queued before it (drop
+ * tail beyond queue_limit bytes), is serialised at rate_bps, then
+ * travels one_way_delay. Losses strike TCP segments only once the
+ * connection is up, so that ARP and the handshake are not the story. */
+static bool path_admit(struct queue *q, const struct us_frame *f, us_time_t *arrive)
+{
+	us_time_t start = q->busy_until > vnow ? q->busy_until : vnow;
+	double backlog_bytes = (double)(start - vnow) * rate_bps / 8e6;
+	if (backlog_bytes + (double)f->len > (double)queue_limit) {
+		q->tail_drops++;
+		return false;
+	}
+	if (path_lossy && is_tcp(f) && uniform() < q->loss) {
+		q->lost++;
+		return false;
+	}
+	us_time_t tx = (us_time_t)((double)f->len * 8e6 / rate_bps);
+	q->busy_until = start + (tx ? tx : 1);
+	*arrive = q->busy_until + one_way_delay;
+	return true;
+}
+
 static int cable_transmit(void *ctx, const struct us_frame *f)
 {
 	struct queue *q = ctx;
+	us_time_t arrive = 0;
 	if (q->count == QUEUE_FRAMES || f->len > q->slot) {
 		q->dropped++;
 		return -ENOBUFS;
 	}
+	if (path_mode && !path_admit(q, f, &arrive))
+		return 0; /* lost on the way: the sender does not know */
 	uint32_t i = (q->head + q->count) % QUEUE_FRAMES;
 	memcpy(q->mem + (size_t)i * q->slot, f->data, f->len);
 	q->len[i] = (uint32_t)f->len;
+	q->at[i] = arrive;
 	q->count++;
 	q->frames++;
 	return 0;
+}
+
+static void deliver_one(struct queue *q, struct node *to)
+{
+	uint32_t i = q->head;
+	q->head = (q->head + 1) % QUEUE_FRAMES;
+	q->count--;
+	us_stack_input(to->s, stack_now(), to->ifindex, q->mem + (size_t)i * q->slot, q->len[i]);
 }
 
 /* Hands the frames queued now to the node; returns how many. */
@@ -115,7 +196,8 @@ static void poll_timers(us_time_t now)
 
 /* --classic: TCP without window scaling, timestamps and SACK (RFC 9293
  * alone), to measure what the modern options bring. */
-static bool classic;
+static bool classic, no_sack;
+static int cc_algo = US_TCP_CC_NEWRENO;
 
 static void node_up(struct node *n, struct queue *out, const char *name, uint8_t last, uint32_t mtu)
 {
@@ -129,7 +211,8 @@ static void node_up(struct node *n, struct queue *out, const char *name, uint8_t
 		.small_bufs = 2048,
 		.tcp_no_wscale = classic,
 		.tcp_no_timestamps = classic,
-		.tcp_no_sack = classic,
+		.tcp_no_sack = classic || no_sack,
+		.tcp_cc = cc_algo,
 	};
 	/* The cable first: adding the address already sends (ARP). */
 	n->out = out;
@@ -147,9 +230,9 @@ static void node_up(struct node *n, struct queue *out, const char *name, uint8_t
 	struct us_iface_config ic = { .mtu = mtu, .transmit = cable_transmit, .transmit_ctx = out };
 	snprintf(ic.name, sizeof ic.name, "%s", name);
 	memcpy(ic.mac, (uint8_t[]){ 0x02, 0x5e, 0x10, 0, 0, last }, 6);
-	n->ifindex = us_stack_add_iface(n->s, clock_us(), &ic);
+	n->ifindex = us_stack_add_iface(n->s, stack_now(), &ic);
 	if (n->ifindex < 0 ||
-	    us_stack_add_ipv4(n->s, clock_us(), n->ifindex, 0xc6336400u | last, 24) < 0) {
+	    us_stack_add_ipv4(n->s, stack_now(), n->ifindex, 0xc6336400u | last, 24) < 0) {
 		fprintf(stderr, "bench-core: interface setup failed\n");
 		exit(1);
 	}
@@ -160,7 +243,7 @@ static struct us_tcp *listen_on_b(int backlog)
 	int err;
 	struct us_tcp *l = us_tcp_open(B.s, US_AF_INET, NULL, NULL, &err);
 	struct us_addr any = { .family = US_AF_INET, .port = PORT };
-	if (!l || us_tcp_bind(l, &any) < 0 || us_tcp_listen(l, clock_us(), backlog) < 0) {
+	if (!l || us_tcp_bind(l, &any) < 0 || us_tcp_listen(l, stack_now(), backlog) < 0) {
 		fprintf(stderr, "bench-core: listen failed\n");
 		exit(1);
 	}
@@ -176,7 +259,7 @@ static struct us_tcp *connect_a(void)
 		fprintf(stderr, "bench-core: us_tcp_open: %s\n", strerror(-err));
 		exit(1);
 	}
-	int rc = us_tcp_connect(t, clock_us(), &to);
+	int rc = us_tcp_connect(t, stack_now(), &to);
 	if (rc != -EINPROGRESS) {
 		fprintf(stderr, "bench-core: us_tcp_connect: %s\n", strerror(-rc));
 		exit(1);
@@ -229,6 +312,126 @@ static int bulk(unsigned long long total, uint32_t mtu)
 	       "frames_ab=%llu frames_ba=%llu dropped=%llu rounds=%llu\n",
 	       got, mtu, wall, cpu, (double)got * 8 / wall / 1e9, cpu * 1e9 / (double)got,
 	       q_ab.frames, q_ba.frames, q_ab.dropped + q_ba.dropped, rounds);
+	return 0;
+}
+
+/* Path mode: hands each node the frames that have arrived by vnow. */
+static bool path_deliver(void)
+{
+	bool any = false;
+	for (bool more = true; more;) {
+		more = false;
+		if (q_ab.count && q_ab.at[q_ab.head] <= vnow) {
+			deliver_one(&q_ab, &B);
+			more = any = true;
+		}
+		if (q_ba.count && q_ba.at[q_ba.head] <= vnow) {
+			deliver_one(&q_ba, &A);
+			more = any = true;
+		}
+	}
+	return any;
+}
+
+static us_time_t earliest(us_time_t a, us_time_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The next moment something happens: a frame arrives or a timer fires. */
+static us_time_t path_next_event(void)
+{
+	us_time_t t = earliest(us_stack_next_deadline(A.s), us_stack_next_deadline(B.s));
+	if (q_ab.count)
+		t = earliest(t, q_ab.at[q_ab.head]);
+	if (q_ba.count)
+		t = earliest(t, q_ba.at[q_ba.head]);
+	return t;
+}
+
+/* --trace-ms N: the sender's window every N ms of virtual time, for plots. */
+static double trace_ms;
+
+static void path_trace(struct us_tcp *c, us_time_t start)
+{
+	static us_time_t next;
+	if (trace_ms <= 0 || vnow < next)
+		return;
+	next = vnow + (us_time_t)(trace_ms * 1000);
+	struct us_tcp_info ti;
+	us_tcp_get_info(c, &ti);
+	printf("TRACE t=%.3f cwnd=%u ssthresh=%u flight=%u pipe=%u recovery=%d retransmits=%u\n",
+	       (double)(vnow - start) / 1e6, ti.cwnd / ti.mss, ti.ssthresh / ti.mss,
+	       ti.bytes_in_flight / ti.mss, ti.pipe / ti.mss, ti.in_recovery, ti.retransmits);
+}
+
+static int path(unsigned long long total, double rtt_ms, double mbit, double loss_pct,
+		double ack_loss_pct)
+{
+	path_mode = true;
+	vnow = US_SEC(1);
+	one_way_delay = (us_time_t)(rtt_ms * 1000 / 2);
+	rate_bps = mbit * 1e6;
+	/* One bandwidth-delay product of buffer, at least 64 frames. */
+	queue_limit = (size_t)(rate_bps / 8 * rtt_ms / 1000);
+	if (queue_limit < 64 * 1514)
+		queue_limit = 64 * 1514;
+	q_ab.loss = loss_pct / 100;
+	q_ba.loss = ack_loss_pct / 100;
+	node_up(&A, &q_ab, "a", 1, 1500);
+	node_up(&B, &q_ba, "b", 2, 1500);
+	struct us_tcp *l = listen_on_b(8);
+	struct us_tcp *c = connect_a(), *srv = NULL;
+	static uint8_t out[IO_CHUNK], in[IO_CHUNK];
+	memset(out, 'p', sizeof out);
+	unsigned long long sent = 0, got = 0, events = 0;
+	us_time_t start = 0;
+	int err;
+	while (got < total) {
+		if (!srv && (srv = us_tcp_accept(l, NULL, NULL, NULL, &err))) {
+			start = vnow;
+			path_lossy = true;
+		}
+		if (srv) {
+			while (sent < total) {
+				size_t want = total - sent < IO_CHUNK ? (size_t)(total - sent) : IO_CHUNK;
+				int n = us_tcp_send(c, vnow, out, want);
+				if (n <= 0)
+					break;
+				sent += (unsigned long long)n;
+			}
+			int n;
+			while ((n = us_tcp_recv(srv, vnow, in, sizeof in)) > 0)
+				got += (unsigned long long)n;
+			path_trace(c, start);
+		}
+		if (us_stack_next_deadline(A.s) <= vnow)
+			us_stack_poll(A.s, vnow);
+		if (us_stack_next_deadline(B.s) <= vnow)
+			us_stack_poll(B.s, vnow);
+		if (path_deliver())
+			continue; /* the applications may act on what arrived */
+		us_time_t t = path_next_event();
+		if (t == US_TIME_NEVER || ++events > 500000000ull || vnow > US_SEC(36000)) {
+			fprintf(stderr, "bench-core: path stalled at %.3f s, %llu of %llu bytes\n",
+				(double)vnow / 1e6, got, total);
+			return 1;
+		}
+		if (t > vnow)
+			vnow = t;
+	}
+	double secs = (double)(vnow - start) / 1e6;
+	struct us_tcp_info ti;
+	us_tcp_get_info(c, &ti);
+	printf("RESULT bytes=%llu rtt_ms=%.1f rate_mbit=%.1f loss_pct=%.2f ack_loss_pct=%.2f "
+	       "cc=%s sack=%d virtual_s=%.3f mbytes_per_s=%.3f mbit_per_s=%.2f lost=%llu "
+	       "acks_lost=%llu tail_drops=%llu retransmits=%u fast_recoveries=%llu rtos=%llu "
+	       "tlp_probes=%llu\n",
+	       got, rtt_ms, mbit, loss_pct, ack_loss_pct, ti.cc == US_TCP_CC_CUBIC ? "cubic" : "newreno",
+	       ti.sack_ok, secs, (double)got / secs / 1e6, (double)got * 8 / secs / 1e6, q_ab.lost,
+	       q_ba.lost, q_ab.tail_drops + q_ba.tail_drops, ti.retransmits,
+	       (unsigned long long)ti.fast_recoveries, (unsigned long long)ti.rto_timeouts,
+	       (unsigned long long)ti.tlp_probes);
 	return 0;
 }
 
@@ -303,32 +506,73 @@ static int idle(int n)
 	return 0;
 }
 
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: bench-core bulk [--classic] [--bytes N] [--mtu N]\n"
+		"       bench-core idle [--conns N]\n"
+		"       bench-core path [--bytes N] [--rtt-ms N] [--rate-mbit N] [--loss PCT]\n"
+		"                       [--ack-loss PCT] [--seed N] [--cc newreno|cubic]\n"
+		"                       [--no-sack] [--classic] [--trace-ms N]\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: bench-core bulk [--classic] [--bytes N] [--mtu N] | idle [--conns N]\n");
-		return 2;
-	}
-	unsigned long long bytes = 1000000000ull;
+	if (argc < 2)
+		return usage();
+	bool is_path = !strcmp(argv[1], "path");
+	unsigned long long bytes = is_path ? 20000000ull : 1000000000ull;
 	long mtu = 1500, conns = 10000;
-	for (int i = 2; i < argc && !strcmp(argv[i], "--classic"); i++) {
-		classic = true;
-		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof *argv);
-		argc--;
+	double rtt_ms = 20, mbit = 100, loss = 0, ack_loss = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(o, "--classic")) {
+			classic = true;
+			continue;
+		}
+		if (!strcmp(o, "--no-sack")) {
+			no_sack = true;
+			continue;
+		}
+		if (!v)
+			return usage();
+		i++;
+		if (!strcmp(o, "--bytes"))
+			bytes = strtoull(v, NULL, 0);
+		else if (!strcmp(o, "--mtu"))
+			mtu = atol(v);
+		else if (!strcmp(o, "--conns"))
+			conns = atol(v);
+		else if (!strcmp(o, "--rtt-ms"))
+			rtt_ms = atof(v);
+		else if (!strcmp(o, "--rate-mbit"))
+			mbit = atof(v);
+		else if (!strcmp(o, "--loss"))
+			loss = atof(v);
+		else if (!strcmp(o, "--trace-ms"))
+			trace_ms = atof(v);
+		else if (!strcmp(o, "--ack-loss"))
+			ack_loss = atof(v);
+		else if (!strcmp(o, "--seed"))
+			rng_state ^= strtoull(v, NULL, 0) * 0x9e3779b97f4a7c15ull;
+		else if (!strcmp(o, "--cc") && !strcmp(v, "newreno"))
+			cc_algo = US_TCP_CC_NEWRENO;
+		else if (!strcmp(o, "--cc") && !strcmp(v, "cubic"))
+			cc_algo = US_TCP_CC_CUBIC;
+		else
+			return usage();
 	}
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--bytes"))
-			bytes = strtoull(argv[i + 1], NULL, 0);
-		else if (!strcmp(argv[i], "--mtu"))
-			mtu = atol(argv[i + 1]);
-		else if (!strcmp(argv[i], "--conns"))
-			conns = atol(argv[i + 1]);
-	}
+	if (!rng_state)
+		rng_state = 1; /* xorshift never leaves zero */
 	if (!strcmp(argv[1], "bulk") && bytes > 0 && bytes <= 100000000000ull && mtu >= 1280 &&
 	    mtu <= 65000)
 		return bulk(bytes, (uint32_t)mtu);
 	if (!strcmp(argv[1], "idle") && conns > 0 && conns <= 16000)
 		return idle((int)conns);
+	if (is_path && bytes > 0 && bytes <= 10000000000ull && rtt_ms >= 0.1 && rtt_ms <= 10000 &&
+	    mbit >= 0.1 && mbit <= 100000 && loss >= 0 && loss < 50 && ack_loss >= 0 && ack_loss < 50)
+		return path(bytes, rtt_ms, mbit, loss, ack_loss);
 	fprintf(stderr, "bench-core: bad arguments\n");
-	return 2;
+	return usage();
 }
