@@ -361,7 +361,9 @@ static int pick_port(struct us_stack *s, const struct us_tcp_tuple *tu, uint16_t
  */
 static uint32_t make_iss(struct us_stack *s, const struct us_tcp_tuple *tu)
 {
-	return (uint32_t)(s->now / 4) + us_tcp_keyed_hash(s, NULL, tu, true, NULL, 0);
+	/* A tag of its own: were F the connection table's hash, a peer could
+	 * read its tuples' buckets off our ISNs, and fill one bucket. */
+	return (uint32_t)(s->now / 4) + us_tcp_keyed_hash(s, "isn0", tu, true, NULL, 0);
 }
 
 /* ---- State and events ---------------------------------------------------------- */
