@@ -1134,6 +1134,7 @@ static int map_opt(const struct us_script_arg *level, const struct us_script_arg
 		{ "IPPROTO_TCP", "TCP_TIMESTAMPS_ENABLE", US_OPT_TIMESTAMPS },
 		{ "IPPROTO_TCP", "TCP_WSCALE_ENABLE", US_OPT_WSCALE },
 		{ "IPPROTO_TCP", "TCP_SYNCOOKIES", US_OPT_SYNCOOKIES },
+		{ "IPPROTO_TCP", "TCP_ECN_ENABLE", US_OPT_ECN },
 		{ "IPPROTO_IP", "IP_TTL", US_OPT_TTL },
 		{ "IPPROTO_IP", "IP_TOS", US_OPT_TOS },
 		{ "IPPROTO_IPV6", "IPV6_V6ONLY", US_OPT_V6ONLY },
