@@ -524,10 +524,10 @@ static void sockets_text(const struct snapshot *sn, struct text *t)
 					 (unsigned long long)e->sack_blocks_rcvd,
 					 (unsigned long long)e->dsacks_rcvd);
 		}
-		text_printf(t, "%-12s %2d %7u %7u %-26s %-26s %5s %7s %8s %8s %15s %6s %7u %s%s%s%s%s%s%s\n",
+		text_printf(t, "%-12s %2d %7u %7u %-26s %-26s %5s %7s %8s %8s %15s %6s %7u %s%s%s%s%s%s%s%s\n",
 			    us_tcp_state_name(e->state), e->state, e->rcv_queued, e->snd_queued, l, r,
 			    mss, cwnd, ssth, flight, rtt, rto, e->retransmits, conn && e->ts_ok ? "ts " : "",
-			    conn && e->sack_ok ? "sack " : "", opts,
+			    conn && e->sack_ok ? "sack " : "", conn && e->ecn_ok ? "ecn " : "", opts,
 			    e->in_recovery ? "recovery " : "", e->orphan ? "orphan " : "",
 			    e->listener_child ? "not-accepted " : "", e->backoff ? "backoff" : "");
 	}

@@ -7,7 +7,7 @@
  *               [--pcap FILE [--pcap-max SIZE] [--pcap-files N]]
  *               [--transitions FILE|none] [--show-transitions]
  *               [--stat-socket PATH|none] [--services LIST]
- *               [--duration SECONDS] [--no-udp-echo] [--no-tcp]
+ *               [--duration SECONDS] [--no-udp-echo] [--no-tcp] [--ecn]
  *               [--http-root DIR] [--http-port N] [--dns ADDR] [--host NAME=ADDR]...
  *
  * It attaches to the TAP device NAME (made beforehand with
@@ -86,6 +86,7 @@ static const char usage[] =
 	"                         (7), discard (9, RFC 863: prints each connection's\n"
 	"                         byte count and SHA-256), chargen (19, RFC 864), HTTP/1.1\n"
 	"  --no-udp-echo, --no-tcp  leave out UDP echo, all TCP services\n"
+	"  --ecn                  TCP negotiates ECN (RFC 3168; off by default)\n"
 	"  --http-port N          (default 80): GET and HEAD, files from --http-root DIR\n"
 	"                         (else a built-in page at /), the TCP table at /status\n"
 	"                         and /status.html, the live view at /stat\n"
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
 		OPT_SHOW_TRANSITIONS,
 		OPT_STAT_SOCKET,
 		OPT_SERVICES,
+		OPT_ECN,
 	};
 	static const struct option opts[] = {
 		US_CLI_LINK_OPTIONS,
@@ -404,6 +406,7 @@ int main(int argc, char **argv)
 		{ "show-transitions", no_argument, 0, OPT_SHOW_TRANSITIONS },
 		{ "stat-socket", required_argument, 0, OPT_STAT_SOCKET },
 		{ "services", required_argument, 0, OPT_SERVICES },
+		{ "ecn", no_argument, 0, OPT_ECN },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -417,6 +420,7 @@ int main(int argc, char **argv)
 	long pcap_files = 10;
 	const char *transitions = NULL;
 	bool show_transitions = false;
+	bool ecn = false;
 	char stat_default[64];
 	if (geteuid() == 0)
 		snprintf(stat_default, sizeof stat_default, US_DEMO_STAT_SOCKET_ROOT);
@@ -439,6 +443,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_TCP:
 			sv.echo = sv.discard = sv.chargen = sv.http = false;
+			break;
+		case OPT_ECN:
+			ecn = true;
 			break;
 		case OPT_HTTP_ROOT:
 			http_root = optarg;
@@ -517,6 +524,7 @@ int main(int argc, char **argv)
 	struct trace_ctx tctx = { .l = &l, .tl = tl, .show_transitions = show_transitions };
 	l.cfg.stack.trace = trace;
 	l.cfg.stack.trace_ctx = &tctx;
+	l.cfg.stack.tcp_ecn = ecn;
 
 	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;

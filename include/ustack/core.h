@@ -177,6 +177,9 @@ struct us_stack_config {
 	bool tcp_no_timestamps; /* offer no timestamps, so no PAWS (RFC 7323 §3-5) */
 	bool tcp_no_sack;       /* offer no SACK (RFC 2018); loss recovery is NewReno */
 	bool tcp_no_syncookies; /* no SYN cookies (RFC 4987 §3.6) when a SYN queue is full */
+	/* Explicit Congestion Notification (RFC 3168), off when zero: offer it
+	 * on SYNs and accept it on SYN-ACKs (per socket: US_OPT_ECN). */
+	bool tcp_ecn;
 	int tcp_cc;             /* congestion control: enum us_tcp_cc_algo (0: NewReno) */
 };
 
@@ -321,6 +324,9 @@ enum us_sock_opt {
 	US_OPT_SYNCOOKIES,
 	/* TCP, at any time: the congestion control, enum us_tcp_cc_algo. */
 	US_OPT_CONGESTION,
+	/* TCP, before connect() or listen(): negotiate ECN (RFC 3168 §6.1.1),
+	 * 1 or 0 (the stack's default, us_stack_config.tcp_ecn: off). */
+	US_OPT_ECN,
 };
 
 /* Congestion control algorithms (docs/tcp-modern.md). */
@@ -507,6 +513,10 @@ struct us_tcp_info {
 	int cc;                 /* enum us_tcp_cc_algo */
 	bool cwnd_validated;    /* RFC 7661: false in the non-validated phase */
 	uint32_t pipeack;       /* RFC 7661 pipeACK, bytes (0: not measured) */
+	/* ECN (RFC 3168, docs/tcp-modern.md). */
+	bool ecn_ok;            /* negotiated: data leaves ECT(0) */
+	uint64_t ecn_ce_rcvd;   /* data segments that arrived with CE */
+	uint64_t ecn_reductions; /* cwnd reductions for an ECN-Echo */
 };
 int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
 /* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the

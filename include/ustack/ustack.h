@@ -174,6 +174,9 @@ struct us_runtime *us_runtime_default(void);
 #define US_TCP_SACK_ENABLE 0x7501
 #define US_TCP_TIMESTAMPS_ENABLE 0x7502
 #define US_TCP_WSCALE_ENABLE 0x7503
+/* Negotiate ECN (RFC 3168): 0 (the default) or 1, before connect() or
+ * listen(). */
+#define US_TCP_ECN_ENABLE 0x7504
 
 #define US_SHUT_RD 0
 #define US_SHUT_WR 1

@@ -1951,6 +1951,11 @@ static int map_option(const struct us_sock *sk, int level, int opt, struct opt_m
 			m->min = 0;
 			m->boolean = true;
 			return 0;
+		case US_TCP_ECN_ENABLE:
+			m->core = US_OPT_ECN;
+			m->min = 0;
+			m->boolean = true;
+			return 0;
 		case US_TCP_INFO:
 			m->kind = OPT_TCP_INFO;
 			return 0;

@@ -195,6 +195,7 @@ int us_sock_setopt(struct us_sock_opts *o, int family, bool bound, enum us_sock_
 	case US_OPT_SACK:
 	case US_OPT_SYNCOOKIES:
 	case US_OPT_CONGESTION:
+	case US_OPT_ECN:
 		/* TCP's own: tcp.c keeps them. */
 		return -ENOPROTOOPT;
 	}
@@ -240,6 +241,7 @@ int us_sock_getopt(const struct us_sock_opts *o, int family, enum us_sock_opt op
 	case US_OPT_SACK:
 	case US_OPT_SYNCOOKIES:
 	case US_OPT_CONGESTION:
+	case US_OPT_ECN:
 		return -ENOPROTOOPT;
 	}
 	return -ENOPROTOOPT;

@@ -856,6 +856,7 @@ void us_tcp_child_init(struct us_tcp *t, const struct us_tcp *l, const struct us
 	t->want_wscale = l->want_wscale;
 	t->want_ts = l->want_ts;
 	t->want_sack = l->want_sack;
+	t->want_ecn = l->want_ecn;
 	us_tcp_cc_set(t, l->cc_algo);
 	t->nvp_since = US_TIME_NEVER;
 	t->tu = seg->tu;
@@ -1330,6 +1331,12 @@ int us_tcp_setopt(struct us_tcp *t, enum us_sock_opt opt, int value)
 		else
 			t->want_sack = value != 0;
 		return 0;
+	case US_OPT_ECN:
+		/* RFC 3168 §6.1.1: agreed by the SYNs, fixed once ours left. */
+		if (t->state != US_TCP_CLOSED && t->state != US_TCP_LISTEN)
+			return -EISCONN;
+		t->want_ecn = value != 0;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -1380,6 +1387,9 @@ int us_tcp_getopt(const struct us_tcp *t, enum us_sock_opt opt, int *value)
 		return 0;
 	case US_OPT_CONGESTION:
 		*value = t->cc_algo;
+		return 0;
+	case US_OPT_ECN:
+		*value = t->want_ecn;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -1470,6 +1480,9 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->cc = t->cc_algo;
 	out->cwnd_validated = t->nvp_since == US_TIME_NEVER;
 	out->pipeack = t->pipeack;
+	out->ecn_ok = t->ecn_ok;
+	out->ecn_ce_rcvd = t->ecn_ce_rcvd;
+	out->ecn_reductions = t->ecn_reductions;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
  *                 (RFC 5681, RFC 6582, RFC 6928)
  *   tcp_cc.c      congestion control: NewReno, CUBIC and HyStart++
  *   tcp_cookie.c  SYN cookies (RFC 4987 §3.6) for a full SYN queue
+ *   tcp_ecn.c     Explicit Congestion Notification (RFC 3168 §6.1)
  *   tcp_opt.c     the options of modern TCP (docs/tcp-modern.md): window
  *                 scaling, timestamps and PAWS (RFC 7323), SACK blocks and
  *                 D-SACK (RFC 2018, RFC 2883), the SACK scoreboard and RFC
@@ -249,6 +250,17 @@ struct us_tcp {
 	uint32_t ts_first;  /* the TSval of our SYN: older echoes are bogus */
 	bool sack_ok;
 
+	/* ECN (RFC 3168 §6.1, tcp_ecn.c). */
+	bool want_ecn;         /* offer (SYN) or accept (SYN-ACK) ECN */
+	bool ecn_syn_fallback; /* our SYN went again without ECE and CWR (§6.1.1.1) */
+	bool ecn_ok;           /* negotiated: new data leaves ECT(0) */
+	bool ecn_ce_echo;      /* receiver: CE seen, ECE on every ACK until a CWR */
+	bool ecn_cwr_pending;  /* sender: CWR on the next new data segment */
+	bool ecn_in_cwr;       /* sender: cwnd reduced for an ECE in this window */
+	bool ecn_ece_ack;      /* the ACK being processed carries ECE */
+	uint32_t ecn_high;     /* SND.MAX at the last window reduction */
+	uint64_t ecn_ce_rcvd, ecn_reductions;
+
 	/* The SACK scoreboard (RFC 6675 §3): SACKed ranges above SND.UNA,
 	 * sorted by sequence, disjoint. */
 	uint8_t n_sacked;
@@ -338,6 +350,7 @@ struct us_tcp_seg {
 	uint32_t seq, ack, wnd;
 	uint32_t seq_in; /* SEG.SEQ as it arrived, before trimming */
 	uint8_t flags;
+	uint8_t ip_ecn;  /* the IP header's ECN field (US_IP_ECN_*) */
 	const uint8_t *data;
 	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
 };
@@ -505,7 +518,29 @@ void us_tcp_cookie_send(struct us_tcp *l, const struct us_tcp_seg *seg);
  * is then dropped silently: the peer's retransmission may succeed). */
 struct us_tcp *us_tcp_cookie_check(struct us_tcp *l, const struct us_tcp_seg *seg, bool *keep);
 
+/* ---- tcp_ecn.c ---- */
+/* The peer's SYN or SYN-ACK: is ECN on (RFC 3168 §6.1.1)? */
+void us_tcp_ecn_negotiate(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* The connection is established (counts an ECN connection). */
+void us_tcp_ecn_established(struct us_tcp *t);
+/* A segment of len bytes at seq with flags is about to leave: returns its
+ * flags with ECE and CWR as RFC 3168 §6.1 wants them, and *ecn the IP ECN
+ * codepoint it carries. */
+uint8_t us_tcp_ecn_out(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t flags,
+		       uint8_t *ecn);
+/* An acceptable segment arrived: CWR and CE (the receiver, §6.1.3). */
+void us_tcp_ecn_input(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* An ACK arrived: ECE (the sender, §6.1.2), before the window grows;
+ * true when it carries ECE (then the window must not grow on it). */
+bool us_tcp_ecn_ack(struct us_tcp *t, const struct us_tcp_seg *seg);
+/* The congestion window was reduced (a loss, a timeout, an ECE): CWR on
+ * the next new data, and no reduction for ECE in this window again. */
+void us_tcp_ecn_cwnd_reduced(struct us_tcp *t);
+
 /* ---- tcp_timer.c ---- */
+/* A reduction without a loss (RFC 3168 §6.1.2): ssthresh from the
+ * algorithm, cwnd = ssthresh, nothing sent again. */
+void us_tcp_cwnd_reduce(struct us_tcp *t);
 void us_tcp_poll(struct us_stack *s);
 us_time_t us_tcp_next_deadline(const struct us_stack *s);
 /* RFC 6298 §5.1: arm the retransmission timer with the current RTO. */

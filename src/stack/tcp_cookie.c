@@ -25,13 +25,13 @@
  * made in and the one after (64 to 128 s), as Linux's two minutes. The
  * 21-bit MAC makes a blind guess succeed once in 2 million tries. The
  * peer's MSS goes in as an index into a table of common values (rounded
- * down). Window scale and SACK-permitted have no room there: as Linux
- * does, they go in the low 6 bits of our TSval when the peer offered
- * timestamps (it echoes them in TSecr); without timestamps the connection
- * has neither (RFC 4987 §3.6: "the MSS ... is the only option that can be
- * encoded" in the sequence number alone).
+ * down). Window scale, SACK-permitted and ECN (RFC 3168) have no room
+ * there: as Linux does, they go in the low 6 bits of our TSval when the
+ * peer offered timestamps (it echoes them in TSecr); without timestamps
+ * the connection has none of them (RFC 4987 §3.6: "the MSS ... is the
+ * only option that can be encoded" in the sequence number alone).
  *
- * Deviation: the window scale and SACK bits in TSecr are not covered by the
+ * Deviation: the window scale, SACK and ECN bits in TSecr are not covered by the
  * MAC (as in Linux): a peer that alters its echo only changes its own
  * connection's options.
  */
@@ -46,10 +46,12 @@
 #define COOKIE_PERIOD US_SEC(64)
 #define COOKIE_MAC_BITS 21
 #define COOKIE_MAC_MASK ((1u << COOKIE_MAC_BITS) - 1)
-/* TSval low bits: 0-3 the peer's window shift (15: none), 4 SACK. */
+/* TSval low bits: 0-3 the peer's window shift (15: none), 4 SACK, 5 ECN
+ * (Linux's TS_OPT_ECN). */
 #define COOKIE_TS_BITS 0x3fu
 #define COOKIE_TS_NO_WSCALE 0xfu
 #define COOKIE_TS_SACK 0x10u
+#define COOKIE_TS_ECN 0x20u
 
 /* The peer's MSS, rounded down to one of these (Linux's msstab has 536,
  * 1300, 1440, 1460; the others cover IPv6 tunnels and jumbo frames). */
@@ -97,12 +99,16 @@ void us_tcp_cookie_send(struct us_tcp *l, const struct us_tcp_seg *seg)
 	t.iss = cookie_iss(s, &seg->tu, seg->seq, cookie_counter(s), idx);
 	t.snd_max = t.iss;
 	t.rcv_nxt = seg->seq + 1;
+	/* ECN (RFC 3168 §6.1.1) is agreed only where the cookie can carry
+	 * it: in the TSval. Without timestamps the SYN-ACK offers none. */
+	if (!t.ts_ok)
+		t.ecn_ok = false;
 	if (t.ts_ok) {
 		/* Our TSval carries the options; it never runs ahead of the
 		 * connection's clock (the low bits are cleared first), so
 		 * the peer's PAWS sees our later TSvals as newer. */
 		uint32_t bits = (t.wscale_ok ? t.snd_wscale : COOKIE_TS_NO_WSCALE) |
-				(t.sack_ok ? COOKIE_TS_SACK : 0);
+				(t.sack_ok ? COOKIE_TS_SACK : 0) | (t.ecn_ok ? COOKIE_TS_ECN : 0);
 		uint32_t clock = us_tcp_ts_clock(&t);
 		uint32_t val = (clock & ~COOKIE_TS_BITS) | bits;
 		t.ts_offset += val - clock;
@@ -178,6 +184,7 @@ struct us_tcp *us_tcp_cookie_check(struct us_tcp *l, const struct us_tcp_seg *se
 			t->rcv_wscale = us_tcp_our_wscale(t);
 		}
 		t->sack_ok = t->want_sack && (bits & COOKIE_TS_SACK);
+		t->ecn_ok = t->want_ecn && (bits & COOKIE_TS_ECN);
 	}
 	t->last_rcv = s->now;
 	us_tcp_set_state(t, US_TCP_SYN_RCVD, "SYN cookie returned");

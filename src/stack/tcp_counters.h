@@ -64,6 +64,10 @@
 	X(TCP_SYNCOOKIES_SENT, "tcp.syncookies_sent")                                              \
 	X(TCP_SYNCOOKIES_RECV, "tcp.syncookies_recv")                                              \
 	X(TCP_SYNCOOKIES_FAILED, "tcp.syncookies_failed")                                        \
+	X(TCP_ECN_NEGOTIATED, "tcp.ecn_negotiated")                                                \
+	X(TCP_ECN_SYN_FALLBACKS, "tcp.ecn_syn_fallbacks")                                          \
+	X(TCP_ECN_CE_RECEIVED, "tcp.ecn_ce_received")                                              \
+	X(TCP_ECN_CWND_REDUCTIONS, "tcp.ecn_cwnd_reductions")                                      \
 	X(TCP_HYSTART_CSS, "tcp.hystart_css_entered")                                              \
 	X(TCP_HYSTART_EXITS, "tcp.hystart_slow_start_exits")                                       \
 	X(TCP_CWV_NVP, "tcp.cwv_non_validated")                                                    \

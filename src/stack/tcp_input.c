@@ -460,6 +460,9 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		return DONE;
 	}
 	uint32_t old_wnd = t->snd_wnd;
+	/* RFC 3168 §6.1.2: an ECN-Echo reduces the window before the ACK
+	 * could grow it (and then it does not). */
+	t->ecn_ece_ack = us_tcp_ecn_ack(t, seg);
 	bool sacked_new = us_tcp_sack_update(t, seg);
 	us_tcp_tlp_ack(t, seg->ack, seq_gt(seg->ack, t->snd_una), sacked_new);
 	if (seq_gt(seg->ack, t->snd_una)) {
@@ -852,6 +855,8 @@ static int synchronized_arrives(struct us_tcp *t, struct us_tcp_seg *seg)
 	if (r == GO_ON) {
 		/* R3: an acceptable segment may update TS.Recent. */
 		us_tcp_ts_update_recent(t, seg);
+		/* RFC 3168 §6.1.3: CWR and CE of an acceptable segment. */
+		us_tcp_ecn_input(t, seg);
 		r = second_check_rst(t, seg);
 	}
 	if (r == GO_ON)
@@ -965,6 +970,7 @@ int us_tcp_input4(struct us_stack *s, struct us_iface *ifc, const struct us_ipv4
 		return us_drop(s, US_CTR_TCP_DROP_BAD_ADDRESS, ifc->index,
 			       "TCP to or from a broadcast or multicast address");
 	seg.v4 = true;
+	seg.ip_ecn = ip->tos & US_IP_ECN_MASK;
 	us_sock_v4mapped(ip->dst, &seg.tu.laddr);
 	us_sock_v4mapped(ip->src, &seg.tu.raddr);
 	return segment_arrives(s, &seg);
@@ -985,6 +991,7 @@ int us_tcp_input6(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6
 		return us_drop(s, US_CTR_TCP_DROP_BAD_ADDRESS, ifc->index,
 			       "TCP to or from a multicast or unspecified address");
 	seg.v4 = false;
+	seg.ip_ecn = ip->traffic_class & US_IP_ECN_MASK;
 	seg.tu.laddr = ip->dst;
 	seg.tu.raddr = ip->src;
 	return segment_arrives(s, &seg);

@@ -16,8 +16,9 @@
  * it), established_ack() (the scoreboard), us_tcp_send_segment() (the
  * options of every segment) and us_tcp_output() (SACK recovery).
  *
- * Not implemented: ECN (RFC 3168). D-SACK blocks that arrive are counted, not used to undo a
- * spurious recovery (RFC 2883 §5 leaves that to the sender).
+ * Not implemented: D-SACK blocks that arrive are counted, not used to undo a
+ * spurious recovery (RFC 2883 §5 leaves that to the sender). ECN (RFC
+ * 3168), negotiated with the options, is in tcp_ecn.c.
  * Deviation: PAWS is skipped for TS.Recent older than 24 days (RFC 7323
  * §5.5) but TS.Recent is not otherwise invalidated on long idle periods
  * with data still flowing one way; the check is the RFC's own.
@@ -37,6 +38,7 @@ void us_tcp_opt_defaults(struct us_tcp *t)
 	t->want_wscale = !t->s->cfg.tcp_no_wscale;
 	t->want_ts = !t->s->cfg.tcp_no_timestamps;
 	t->want_sack = !t->s->cfg.tcp_no_sack;
+	t->want_ecn = t->s->cfg.tcp_ecn;
 }
 
 /* RFC 7323 §2.3: our shift is the smallest that lets the window field say
@@ -134,6 +136,8 @@ void us_tcp_negotiate(struct us_tcp *t, const struct us_tcp_seg *seg, bool activ
 		t->ts_recent_valid = true;
 	}
 	t->sack_ok = t->want_sack && po->sack_permitted;
+	/* ECN is agreed by the SYNs' flags, not an option (tcp_ecn.c). */
+	us_tcp_ecn_negotiate(t, seg);
 }
 
 uint32_t us_tcp_fixed_opt_len(const struct us_tcp *t)

@@ -167,6 +167,9 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 			uint32_t gso_size)
 {
 	struct us_stack *s = t->s;
+	/* ECE, CWR and the IP ECN codepoint (RFC 3168 §6.1, tcp_ecn.c). */
+	uint8_t ecn;
+	flags = us_tcp_ecn_out(t, seq, len, flags, &ecn);
 	struct us_tcp_hdr h = {
 		.sport = t->tu.lport,
 		.dport = t->tu.rport,
@@ -225,8 +228,10 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	}
 	for (uint32_t i = 0; i < segs; i++)
 		us_count(s, US_CTR_TCP_OUT_SEGS);
-	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, t->opt.tos,
-			 b);
+	/* The ECN field is TCP's, never IP_TOS's (RFC 3168 §6.1.1: no ECT
+	 * unless negotiated; Linux masks it the same way). */
+	uint8_t tos = (uint8_t)((t->opt.tos & ~US_IP_ECN_MASK) | ecn);
+	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b);
 	if (rc < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 	return rc;
@@ -352,7 +357,9 @@ static void output_data(struct us_tcp *t)
 		us_tcp_sack_output(t);
 	for (;;) {
 		uint32_t mss = us_tcp_send_mss(t) - us_tcp_sack_opt_len(t);
-		uint32_t frame_max = frame_payload_max(t, mss);
+		/* A CWR goes on one segment (RFC 3168 §6.1.2), not on every
+		 * segment a TSO super-frame becomes. */
+		uint32_t frame_max = t->ecn_cwr_pending ? mss : frame_payload_max(t, mss);
 		uint32_t data_end = us_tcp_snd_end(t);
 		uint32_t avail = seq_lt(t->snd_nxt, data_end) ? data_end - t->snd_nxt : 0;
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;

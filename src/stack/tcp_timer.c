@@ -3,7 +3,8 @@
  * tcp_timer.c - TCP's timers and what reacts to ACKs: retransmission with
  * the RTO of RFC 6298 (Karn's rule, exponential backoff), congestion control
  * (RFC 5681 slow start and congestion avoidance, fast retransmit, RFC 6582
- * NewReno fast recovery), Tail Loss Probe (RFC 8985 §7), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
+ * NewReno fast recovery, RFC 3168 §6.1.2's reduction for an ECN-Echo),
+ * Tail Loss Probe (RFC 8985 §7), zero-window probes (RFC 9293 §3.8.6.1, RFC 1122
  * §4.2.2.17), keep-alives (RFC 1122 §4.2.3.6), delayed ACKs (RFC 1122
  * §4.2.3.2, RFC 5681 §4.2), TIME_WAIT (RFC 9293 §3.10.8 "Time-Wait Timeout").
  *
@@ -56,6 +57,7 @@ void us_tcp_start_cwnd(struct us_tcp *t)
 	}
 	t->nvp_since = US_TIME_NEVER;
 	t->cc->init(t);
+	us_tcp_ecn_established(t);
 }
 
 /* RFC 6928's IW, for RFC 7661's floor. */
@@ -249,6 +251,8 @@ void us_tcp_cwv_on_send(struct us_tcp *t)
 static uint32_t congestion_ssthresh(struct us_tcp *t, uint32_t mss)
 {
 	uint32_t ss = t->cc->on_congestion(t, mss);
+	/* RFC 3168 §6.1.2: CWR on the next new data, whatever the reason. */
+	us_tcp_ecn_cwnd_reduced(t);
 	if (t->nvp_since != US_TIME_NEVER) {
 		uint32_t used = t->pipeack > flight_size(t) ? t->pipeack : flight_size(t);
 		uint32_t cap = used / 2 > 2 * mss ? used / 2 : 2 * mss;
@@ -348,6 +352,11 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	cwv_on_ack(t, data_acked, mss);
 	if (t->nvp_since != US_TIME_NEVER)
 		return;
+	/* RFC 3168 §6.1.2: "the sending TCP SHOULD NOT increase the
+	 * congestion window in response to the receipt of an ECN-Echo ACK
+	 * packet". */
+	if (t->ecn_ece_ack)
+		return;
 	/* The algorithm's growth (tcp_cc.c): RFC 5681 §3.1 slow start and
 	 * congestion avoidance, or CUBIC's. */
 	t->cc->on_ack(t, data_acked, mss);
@@ -421,7 +430,11 @@ void us_tcp_dupack(struct us_tcp *t)
 		t->tlp_recoveries++;
 	}
 	t->recover = t->snd_max;
-	t->ssthresh = congestion_ssthresh(t, mss);
+	/* RFC 3168 §6.1.2: once per window of data. A loss in the window an
+	 * ECN-Echo already reduced keeps that reduction (as Linux, whose
+	 * recovery from its CWR state does not halve again). */
+	if (!(t->ecn_in_cwr && seq_lt(t->snd_una, t->ecn_high)))
+		t->ssthresh = congestion_ssthresh(t, mss);
 	t->in_recovery = true;
 	if (t->sack_ok) {
 		/* RFC 6675 §5 (4.1) "RecoveryPoint = HighData", (4.2)
@@ -449,6 +462,12 @@ void us_tcp_dupack(struct us_tcp *t)
 }
 
 /* ---- Tail Loss Probe (RFC 8985 §7) ---------------------------------------------- */
+
+void us_tcp_cwnd_reduce(struct us_tcp *t)
+{
+	t->ssthresh = congestion_ssthresh(t, us_tcp_send_mss(t));
+	t->cwnd = t->ssthresh;
+}
 
 /* A loss repaired by a probe: the window is reduced as by a fast recovery
  * that ended at once (as Linux's CWR). */

@@ -338,6 +338,50 @@ START_TEST(modern_tcp_options_switch_sack_and_congestion_control_and_read_tcp_in
 }
 END_TEST
 
+/* ECN (RFC 3168) through the socket API: off by default; on at both ends
+ * with US_TCP_ECN_ENABLE (the listener's before listen(), inherited by the
+ * accepted socket) it is agreed, and fixed once the SYN has left. */
+START_TEST(tcp_ecn_enable_is_off_by_default_and_negotiates_when_both_ends_set_it)
+{
+	struct us_test_net n;
+	us_test_net_start(&n);
+	int l = us_socket(n.b, US_AF_INET, US_SOCK_STREAM, 0);
+	ck_assert_int_ge(l, 0);
+	int v = -1;
+	size_t len = sizeof v;
+	ck_assert_int_eq(us_getsockopt(l, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, &v, &len), 0);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(us_setsockopt_int(l, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, 1), 0);
+	struct us_addr any = { .family = US_AF_INET, .port = 80 };
+	ck_assert_int_eq(us_bind(l, &any), 0);
+	ck_assert_int_eq(us_listen(l, 4), 0);
+	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, US_IPPROTO_TCP);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, 1), 0);
+	struct us_addr to = us_test_addr4(B_IP4, 80);
+	ck_assert_int_eq(us_connect(a, &to), 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, 0), -1);
+	ck_assert_int_eq(errno, EISCONN);
+	int b = us_accept(l, NULL);
+	ck_assert_int_ge(b, 0);
+	struct us_tcp_info i;
+	len = sizeof i;
+	ck_assert_int_eq(us_getsockopt(a, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	ck_assert(i.ecn_ok);
+	len = sizeof i;
+	ck_assert_int_eq(us_getsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	ck_assert(i.ecn_ok);
+	ck_assert_int_eq(us_write(a, "ecn", 3), 3);
+	char buf[3];
+	ck_assert_int_eq(us_read(b, buf, 3), 3);
+	ck_assert_mem_eq(buf, "ecn", 3);
+	us_close(a);
+	us_close(b);
+	us_close(l);
+	us_test_net_stop(&n);
+}
+END_TEST
+
 START_TEST(an_ipv6_connection_echoes_data_both_ways)
 {
 	struct us_test_net n;
@@ -1466,6 +1510,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, stopping_the_runtime_wakes_stream_calls_and_frees_the_connections);
 	tcase_add_test(tc, poll_watches_listeners_and_connections_together);
 	tcase_add_test(tc, modern_tcp_options_switch_sack_and_congestion_control_and_read_tcp_info);
+	tcase_add_test(tc, tcp_ecn_enable_is_off_by_default_and_negotiates_when_both_ends_set_it);
 	suite_add_tcase(s, tc);
 	return s;
 }

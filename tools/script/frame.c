@@ -97,6 +97,7 @@ int us_script_decode(const uint8_t *f, size_t len, struct us_script_frame *fr)
 		fr->src4 = ip.src;
 		fr->dst4 = ip.dst;
 		fr->proto = ip.proto;
+		fr->tos = ip.tos;
 		fr->l4 = ip.payload;
 		fr->l4_len = ip.payload_len;
 		if (ip.mf || ip.frag_offset)
@@ -127,6 +128,7 @@ int us_script_decode(const uint8_t *f, size_t len, struct us_script_frame *fr)
 		fr->src6 = ip.src;
 		fr->dst6 = ip.dst;
 		fr->proto = ext.upper_proto;
+		fr->tos = ip.traffic_class;
 		const uint8_t *l4 = ip.payload + ext.upper_offset;
 		fr->l4 = l4;
 		fr->l4_len = ext.upper_len;
@@ -201,6 +203,31 @@ void us_script_format_opts(const uint8_t *o, size_t len, uint32_t sack_base, boo
 	}
 }
 
+static const char *const ecn_names[4] = { "noecn", "ect1", "ect0", "ce" };
+
+const char *us_script_ecn_name(uint8_t ecn)
+{
+	return ecn_names[ecn & US_IP_ECN_MASK];
+}
+
+int us_script_ecn_value(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, ecn_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* tcpdump -v's "(tos 0x2,ECT(0))" (IPv6: "class"), only when the byte is
+ * not zero, so that traces of plain traffic read as before. */
+static void put_tos(struct sbuf *b, const struct us_script_frame *fr)
+{
+	static const char *const names[4] = { "", ",ECT(1)", ",ECT(0)", ",CE" };
+	if (fr->tos)
+		put(b, " (%s 0x%x%s)", fr->family == 4 ? "tos" : "class", fr->tos,
+		    names[fr->tos & US_IP_ECN_MASK]);
+}
+
 static void format_ip(const struct us_script_frame *fr, bool src, char *out, size_t cap)
 {
 	if (fr->family == 4) {
@@ -265,8 +292,10 @@ void us_script_format_frame(const struct us_script_frame *fr, const struct us_sc
 	case US_SFRAME_TCP: {
 		uint32_t sb = rel ? rel->seq_base : 0, ab = rel ? rel->ack_base : 0;
 		char fl[9];
-		put(&b, "%s %s.%u > %s.%u: Flags [%s], seq %" PRIu32, ipname, s, fr->sport, d,
-		    fr->dport, us_tcp_flags_str(fr->flags, fl), fr->seq - sb);
+		put(&b, "%s", ipname);
+		put_tos(&b, fr);
+		put(&b, " %s.%u > %s.%u: Flags [%s], seq %" PRIu32, s, fr->sport, d, fr->dport,
+		    us_tcp_flags_str(fr->flags, fl), fr->seq - sb);
 		if (fr->payload_len)
 			put(&b, ":%" PRIu32, (uint32_t)(fr->seq - sb + fr->payload_len));
 		if (fr->flags & US_TCP_ACK)
@@ -323,6 +352,8 @@ void us_script_format_seg(const struct us_script_frame *fr, const struct us_scri
 	char fl[9];
 	uint32_t seq = fr->seq - sb;
 	const char *flags = us_tcp_flags_str(fr->flags, fl);
+	if (fr->tos & US_IP_ECN_MASK)
+		put(&b, "[%s] ", us_script_ecn_name(fr->tos));
 	put(&b, "%s %" PRIu32 ":%" PRIu32 "(%zu)", strcmp(flags, "none") ? flags : "",
 	    seq, (uint32_t)(seq + fr->payload_len), fr->payload_len);
 	if (fr->flags & US_TCP_ACK)

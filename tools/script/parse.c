@@ -9,7 +9,7 @@
  *   line    := blank | comment | 'set' NAME VALUE | time event
  *   time    := '*' | tv ['~' tv]          tv := ['+'] seconds
  *   event   := '<' seg | '>' seg | '>' 'nothing' 'until' tv | call
- *   seg     := ['@' port] FLAGS val ':' val '(' val ')'
+ *   seg     := ['@' port] ['[' ECN ']'] FLAGS val ':' val '(' val ')'
  *              ['ack' val] ['win' val] ['<' opts '>'] ['gso' val]
  *   val     := ['-'] INT | '*'
  *   opts    := '*' | opt (',' opt)*
@@ -17,6 +17,7 @@
  *            | 'TS' 'val' val 'ecr' val | 'sack' (val ':' val)+
  *
  *   set offloads := 'none' | OFFLOAD (',' OFFLOAD)*   OFFLOAD := csum | tso | tso4 | tso6
+ *   ECN     := 'noecn' | 'ect1' | 'ect0' | 'ce'   (the IP ECN field, RFC 3168 §5)
  *
  * A `<` line takes no wildcard, except `ecr *` in its TS option: the
  * TSval of the last segment the stack sent on that connection.
@@ -318,6 +319,20 @@ static int parse_seg(struct us_lex *lx, struct us_script_seg *sg, bool inbound)
 		if (port < 1 || port > 65535)
 			return us_lex_error(lx, col, "port %lld is not in 1..65535", (long long)port);
 		sg->peer_port = (int)port;
+	}
+	t = us_lex_peek(lx);
+	if (is_punct(&t, '[')) {
+		us_lex_next(lx);
+		struct us_tok e = us_lex_next(lx);
+		int v = e.kind == US_TOK_IDENT ? us_script_ecn_value(e.text) : -1;
+		if (v < 0)
+			return us_lex_error(lx, e.col,
+					    "expected an ECN codepoint (noecn, ect1, ect0, ce), found '%s'",
+					    shown(&e));
+		sg->ecn_given = true;
+		sg->ecn = (uint8_t)v;
+		if (expect_punct(lx, ']', "after the ECN codepoint") < 0)
+			return -1;
 	}
 	if (parse_flags(lx, &sg->flags) < 0)
 		return -1;

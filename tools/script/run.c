@@ -575,7 +575,9 @@ static void format_script_seg(const struct us_script_seg *sg, char *buf, size_t 
 	char fl[9];
 	size_t len = 0;
 	const char *flags = us_tcp_flags_str(sg->flags, fl);
-	len += (size_t)snprintf(buf, cap, "%s ", strcmp(flags, "none") ? flags : "");
+	if (sg->ecn_given)
+		len += (size_t)snprintf(buf, cap, "[%s] ", us_script_ecn_name(sg->ecn));
+	len += (size_t)snprintf(buf + len, cap - len, "%s ", strcmp(flags, "none") ? flags : "");
 	put_val(buf, cap, &len, "", &sg->seq);
 	put_val(buf, cap, &len, ":", &sg->end);
 	put_val(buf, cap, &len, "(", &sg->len);
@@ -766,7 +768,7 @@ static int do_inbound(struct runner *r, const struct us_script_seg *sg)
 	memcpy(eth.src, peer_mac, US_ETH_ALEN);
 	us_eth_emit(&eth, f, sizeof f);
 	if (cfg->family == 4) {
-		struct us_ipv4_hdr ip = { .id = r->ip_id++, .df = true, .ttl = 64,
+		struct us_ipv4_hdr ip = { .id = r->ip_id++, .df = true, .ttl = 64, .tos = sg->ecn,
 					  .proto = US_IPPROTO_TCP, .src = PEER_IP4, .dst = STACK_IP4,
 					  .payload_len = seglen };
 		us_ipv4_emit(&ip, f + US_ETH_HDR_LEN, l3);
@@ -774,7 +776,8 @@ static int do_inbound(struct runner *r, const struct us_script_seg *sg)
 							      (uint32_t)seglen));
 	} else {
 		struct us_ipv6_hdr ip = { .payload_len = (uint16_t)seglen, .next_header = US_IPPROTO_TCP,
-					  .hop_limit = 64, .src = peer_ip6, .dst = stack_ip6 };
+					  .traffic_class = sg->ecn, .hop_limit = 64,
+					  .src = peer_ip6, .dst = stack_ip6 };
 		us_ipv6_emit(&ip, f + US_ETH_HDR_LEN, l3);
 		us_tcp_csum_fill(seg, seglen, us_csum_pseudo6(&peer_ip6, &stack_ip6, US_IPPROTO_TCP,
 							      (uint32_t)seglen));
@@ -922,6 +925,8 @@ static const char *seg_differs(struct runner *r, const struct us_script_seg *sg,
 	}
 	if (!fr->csum_ok)
 		return "its TCP checksum is wrong";
+	if (sg->ecn_given && (fr->tos & US_IP_ECN_MASK) != sg->ecn)
+		return "IP ECN field";
 	if (fr->flags != sg->flags)
 		return "flags";
 	if (!val_ok(&sg->seq, seq))
@@ -1134,6 +1139,7 @@ static int map_opt(const struct us_script_arg *level, const struct us_script_arg
 		{ "IPPROTO_TCP", "TCP_TIMESTAMPS_ENABLE", US_OPT_TIMESTAMPS },
 		{ "IPPROTO_TCP", "TCP_WSCALE_ENABLE", US_OPT_WSCALE },
 		{ "IPPROTO_TCP", "TCP_SYNCOOKIES", US_OPT_SYNCOOKIES },
+		{ "IPPROTO_TCP", "TCP_ECN_ENABLE", US_OPT_ECN },
 		{ "IPPROTO_IP", "IP_TTL", US_OPT_TTL },
 		{ "IPPROTO_IP", "IP_TOS", US_OPT_TOS },
 		{ "IPPROTO_IPV6", "IPV6_V6ONLY", US_OPT_V6ONLY },

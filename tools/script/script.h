@@ -58,6 +58,12 @@ struct us_script_opt {
 /* `< S 0:0(0) win 65535 <mss 1460>` and `> S. 0:0(0) ack 1 <mss 1460>`. */
 struct us_script_seg {
 	int peer_port;       /* `@40001`; 0: the script's peer_port */
+	/* `[ect0]`: the IP header's ECN field (RFC 3168 §5: noecn, ect1, ect0,
+	 * ce), as packetdrill writes it. On `<`, what the peer sends (noecn
+	 * when not given); on `>`, what the stack must send (not checked when
+	 * not given). */
+	bool ecn_given;
+	uint8_t ecn;         /* US_IP_ECN_* */
 	uint8_t flags;       /* US_TCP_* bits */
 	struct us_script_val seq, end, len;
 	struct us_script_val ack, win;
@@ -218,6 +224,7 @@ struct us_script_frame {
 	uint32_t src4, dst4;
 	struct us_ip6 src6, dst6;
 	uint8_t proto;
+	uint8_t tos;                 /* IPv4 TOS / IPv6 Traffic Class (DSCP, ECN) */
 	bool ip_bad;                 /* an IP header that does not parse */
 	/* TCP */
 	uint16_t sport, dport;
@@ -266,6 +273,11 @@ void us_script_format_seg(const struct us_script_frame *fr, const struct us_scri
  * script does ("sack 1001:2001"), else as tcpdump ("sack 1 {1001:2001}"). */
 void us_script_format_opts(const uint8_t *opts, size_t len, uint32_t sack_base, bool script_style,
 			   char *buf, size_t cap);
+
+/* The ECN codepoint's name in scripts ("noecn", "ect1", "ect0", "ce"),
+ * and back (-1: no such name). */
+const char *us_script_ecn_name(uint8_t ecn);
+int us_script_ecn_value(const char *name);
 
 /* "1.040000" (seconds, 6 decimals). */
 void us_script_format_time(us_time_t t, char *buf, size_t cap);

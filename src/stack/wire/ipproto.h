@@ -22,4 +22,12 @@
 #define US_IPPROTO_NONE	    59 /* IPv6 No Next Header, RFC 8200 §4.7 */
 #define US_IPPROTO_DSTOPTS  60 /* IPv6 Destination Options, RFC 8200 §4.6 */
 
+/* The ECN field: the two low bits of the IPv4 TOS byte and of the IPv6
+ * Traffic Class (RFC 3168 §5, Figure 1). */
+#define US_IP_ECN_MASK	  0x3
+#define US_IP_ECN_NOT_ECT 0x0 /* not ECN-capable */
+#define US_IP_ECN_ECT1	  0x1 /* ECN-capable transport, ECT(1) */
+#define US_IP_ECN_ECT0	  0x2 /* ECN-capable transport, ECT(0) */
+#define US_IP_ECN_CE	  0x3 /* Congestion Experienced */
+
 #endif
