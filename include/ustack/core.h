@@ -507,6 +507,11 @@ struct us_tcp_info {
 	int cc;                 /* enum us_tcp_cc_algo */
 	bool cwnd_validated;    /* RFC 7661: false in the non-validated phase */
 	uint32_t pipeack;       /* RFC 7661 pipeACK, bytes (0: not measured) */
+	/* CUBIC (RFC 9438 §4), 0 under NewReno: W_max, the window before the
+	 * last reduction (after fast convergence, §4.7), bytes; K, the time
+	 * W_cubic(t) takes to grow back to it (§4.2). */
+	uint32_t cubic_w_max;
+	us_time_t cubic_k_us;
 };
 int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
 /* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the

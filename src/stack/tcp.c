@@ -1468,6 +1468,10 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->cc = t->cc_algo;
 	out->cwnd_validated = t->nvp_since == US_TIME_NEVER;
 	out->pipeack = t->pipeack;
+	if (t->cc_algo == US_TCP_CC_CUBIC) {
+		out->cubic_w_max = t->cubic.w_max;
+		out->cubic_k_us = t->cubic.k;
+	}
 	return 0;
 }
 
