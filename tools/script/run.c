@@ -1220,7 +1220,9 @@ static int call_tcp_info(struct runner *r, const struct us_script_call *c, struc
 	for (int i = 0; want && i < want->nfields; i++) {
 		int64_t v;
 		if (!info_field(&(struct us_tcp_info){ 0 }, want->field[i], &v))
-			return fail(r, "tcp_info has no field '%s' (cwnd, ssthresh, w_max, k_ms, in_flight, in_recovery, srtt_us, mss)",
+			return fail(r,
+				    "tcp_info has no field '%s' (cwnd, ssthresh, w_max, k_ms, "
+				    "in_flight, in_recovery, srtt_us, mss)",
 				    want->field[i]);
 	}
 	struct us_tcp_info info[MAX_CONNS];
@@ -1243,15 +1245,17 @@ static int call_tcp_info(struct runner *r, const struct us_script_call *c, struc
 	if (e->cc == US_TCP_CC_CUBIC)
 		snprintf(cubic, sizeof cubic, " w_max %" PRIu32 " k %" PRId64 " ms", e->cubic_w_max,
 			 (int64_t)(e->cubic_k_us / 1000));
-	trace_line(r, r->now, "info", "%u-%u %s cwnd %s ssthresh %s%s in_flight %" PRIu32 "%s srtt %" PRId64 " us",
-		   e->local.port, e->remote.port, e->cc == US_TCP_CC_CUBIC ? "cubic" : "newreno", cw, ss,
-		   cubic, e->bytes_in_flight, e->in_recovery ? " recovery" : "", (int64_t)e->srtt_us);
+	trace_line(r, r->now, "info",
+		   "%u-%u %s cwnd %s ssthresh %s%s in_flight %" PRIu32 "%s srtt %" PRId64 " us",
+		   e->local.port, e->remote.port, e->cc == US_TCP_CC_CUBIC ? "cubic" : "newreno",
+		   cw, ss, cubic, e->bytes_in_flight, e->in_recovery ? " recovery" : "",
+		   (int64_t)e->srtt_us);
 	for (int i = 0; want && i < want->nfields; i++) {
 		int64_t got;
 		info_field(e, want->field[i], &got);
 		if (got == want->field_val[i])
 			continue;
-		char ex[256] = "{", ac[256] = "{";
+		char ex[512] = "{", ac[512] = "{";
 		for (int j = 0; j < want->nfields; j++) {
 			int64_t g;
 			info_field(e, want->field[j], &g);
