@@ -517,6 +517,11 @@ struct us_tcp_info {
 	bool ecn_ok;            /* negotiated: data leaves ECT(0) */
 	uint64_t ecn_ce_rcvd;   /* data segments that arrived with CE */
 	uint64_t ecn_reductions; /* cwnd reductions for an ECN-Echo */
+	/* CUBIC (RFC 9438 §4), 0 under NewReno: W_max, the window before the
+	 * last reduction (after fast convergence, §4.7), bytes; K, the time
+	 * W_cubic(t) takes to grow back to it (§4.2). */
+	uint32_t cubic_w_max;
+	us_time_t cubic_k_us;
 };
 int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out);
 /* Every TCP endpoint of the stack, orphans and TIME_WAIT included (the

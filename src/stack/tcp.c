@@ -1483,6 +1483,10 @@ int us_tcp_get_info(const struct us_tcp *t, struct us_tcp_info *out)
 	out->ecn_ok = t->ecn_ok;
 	out->ecn_ce_rcvd = t->ecn_ce_rcvd;
 	out->ecn_reductions = t->ecn_reductions;
+	if (t->cc_algo == US_TCP_CC_CUBIC) {
+		out->cubic_w_max = t->cubic.w_max;
+		out->cubic_k_us = t->cubic.k;
+	}
 	return 0;
 }
 

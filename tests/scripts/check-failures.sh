@@ -51,6 +51,12 @@ expect wrong_state_shows_expected_and_actual 1 \
 	'^    expected: tcp_state\(4242, 40000\) = TIME_WAIT$' \
 	'^    actual:   tcp_state\(4242, 40000\) = 6 \(FIN_WAIT_2\)$'
 
+"$runner" --no-golden "$dir/bad/wrong_tcp_info.pkt" 2>"$tmp/err"; status=$?
+expect wrong_tcp_info_names_the_field 1 \
+	'wrong_tcp_info\.pkt:11: the TCP info differs \(cwnd\)' \
+	'^    expected: \{mss=1460, cwnd=16060\}$' \
+	'^    actual:   \{mss=1460, cwnd=14600\}$'
+
 "$runner" --no-golden "$dir/bad/wild_tsval_inbound.pkt" 2>"$tmp/err"; status=$?
 expect inbound_tsval_cannot_be_wild 2 \
 	'wild_tsval_inbound\.pkt:6:[0-9]+: error: a segment the peer sends cannot have wildcards'

@@ -1179,15 +1179,119 @@ static int tcp_state_of(struct runner *r, int local_port, uint16_t peer_port)
 	return US_TCP_CLOSED;
 }
 
+/* The fields of us_tcp_info a script may compare in tcp_info(): what a
+ * test of congestion control needs to see (docs/scripts.md). */
+static const char *const info_field_names[] = {
+	"cwnd", "ssthresh", "w_max", "k_ms", "in_flight", "in_recovery", "srtt_us", "mss",
+};
+
+static bool info_field(const struct us_tcp_info *e, const char *name, int64_t *out)
+{
+	const int64_t v[] = {
+		e->cwnd, e->ssthresh, e->cubic_w_max, e->cubic_k_us / 1000,
+		e->bytes_in_flight, e->in_recovery, e->srtt_us, e->mss,
+	};
+	_Static_assert(sizeof v / sizeof v[0] == sizeof info_field_names / sizeof info_field_names[0],
+		       "one value per field name");
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (strcmp(name, info_field_names[i]) == 0) {
+			*out = v[i];
+			return true;
+		}
+	return false;
+}
+
+/* A window in bytes and in segments of mss, to one decimal: "10220 (7.0)". */
+static void format_window(uint32_t w, uint32_t mss, char *buf, size_t cap)
+{
+	if (w == UINT32_MAX)
+		snprintf(buf, cap, "inf");
+	else
+		snprintf(buf, cap, "%" PRIu32 " (%" PRIu32 ".%" PRIu32 ")", w, mss ? w / mss : 0,
+			 mss ? w % mss * 10 / mss : 0);
+}
+
+/* tcp_info(4242, 40000, {cwnd=14600, ssthresh=10220}) = 0: the congestion
+ * state of the connection between those ports (us_stack_tcp_table), as
+ * `ss -ti` shows it. All of it goes into the trace (so the golden file
+ * pins it); the fields in braces are compared. -1 ENOTCONN when the core
+ * holds no such connection. */
+static int call_tcp_info(struct runner *r, const struct us_script_call *c, struct result *res)
+{
+	bool any_local = c->nargs >= 1 && c->args[0].kind == US_SARG_ELLIPSIS;
+	if (c->nargs < 2 || (c->args[0].kind != US_SARG_INT && !any_local) ||
+	    c->args[1].kind != US_SARG_INT || (c->nargs >= 3 && c->args[2].kind != US_SARG_STRUCT))
+		return fail(r, "tcp_info(LOCAL_PORT, PEER_PORT[, {FIELD=VALUE, ...}])");
+	const struct us_script_arg *want = c->nargs >= 3 ? &c->args[2] : NULL;
+	for (int i = 0; want && i < want->nfields; i++) {
+		int64_t v;
+		if (!info_field(&(struct us_tcp_info){ 0 }, want->field[i], &v))
+			return fail(r,
+				    "tcp_info has no field '%s' (cwnd, ssthresh, w_max, k_ms, "
+				    "in_flight, in_recovery, srtt_us, mss)",
+				    want->field[i]);
+	}
+	struct us_tcp_info info[MAX_CONNS];
+	size_t n = us_stack_tcp_table(r->s, info, MAX_CONNS);
+	if (n > MAX_CONNS)
+		n = MAX_CONNS;
+	const struct us_tcp_info *e = NULL;
+	for (size_t i = 0; i < n && !e; i++)
+		if ((any_local || info[i].local.port == c->args[0].i) &&
+		    info[i].remote.port == c->args[1].i)
+			e = &info[i];
+	if (!e) {
+		*res = (struct result){ -1, ENOTCONN };
+		return 0;
+	}
+	char cw[48], ss[48];
+	format_window(e->cwnd, e->mss, cw, sizeof cw);
+	format_window(e->ssthresh, e->mss, ss, sizeof ss);
+	char cubic[96] = "";
+	if (e->cc == US_TCP_CC_CUBIC)
+		snprintf(cubic, sizeof cubic, " w_max %" PRIu32 " k %" PRId64 " ms", e->cubic_w_max,
+			 (int64_t)(e->cubic_k_us / 1000));
+	trace_line(r, r->now, "info",
+		   "%u-%u %s cwnd %s ssthresh %s%s in_flight %" PRIu32 "%s srtt %" PRId64 " us",
+		   e->local.port, e->remote.port, e->cc == US_TCP_CC_CUBIC ? "cubic" : "newreno",
+		   cw, ss, cubic, e->bytes_in_flight, e->in_recovery ? " recovery" : "",
+		   (int64_t)e->srtt_us);
+	for (int i = 0; want && i < want->nfields; i++) {
+		int64_t got;
+		info_field(e, want->field[i], &got);
+		if (got == want->field_val[i])
+			continue;
+		char ex[512] = "{", ac[512] = "{";
+		for (int j = 0; j < want->nfields; j++) {
+			int64_t g;
+			info_field(e, want->field[j], &g);
+			const char *sep = j ? ", " : "";
+			snprintf(ex + strlen(ex), sizeof ex - strlen(ex), "%s%s=%" PRId64, sep,
+				 want->field[j], want->field_val[j]);
+			snprintf(ac + strlen(ac), sizeof ac - strlen(ac), "%s%s=%" PRId64, sep,
+				 want->field[j], g);
+		}
+		fail(r, "the TCP info differs (%s)", want->field[i]);
+		show_pair(r, strcat(ex, "}"), strcat(ac, "}"));
+		return -1;
+	}
+	res->ret = 0;
+	return 0;
+}
+
 static int do_call(struct runner *r, const struct us_script_call *c)
 {
 	struct result res = { 0 };
 	struct fdent *fe = get_fd(r, c);
 	const char *n = c->name;
 	char state_name[32] = "";
-	bool needs_fd = strcmp(n, "socket") != 0 && strcmp(n, "tcp_state") != 0;
+	bool needs_fd = strcmp(n, "socket") != 0 && strcmp(n, "tcp_state") != 0 &&
+			strcmp(n, "tcp_info") != 0;
 	if (needs_fd && !fe) {
 		res = (struct result){ -1, EBADF };
+	} else if (strcmp(n, "tcp_info") == 0) {
+		if (call_tcp_info(r, c, &res) < 0)
+			return -1;
 	} else if (strcmp(n, "tcp_state") == 0) {
 		/* tcp_state(4242, 40000) = FIN_WAIT_2: a connection by its
 		 * ports, also one closed by its owner that finishes alone (the
@@ -1335,7 +1439,7 @@ static int do_call(struct runner *r, const struct us_script_call *c)
 		res.ret = us_tcp_state(fe->t);
 		snprintf(state_name, sizeof state_name, "%s", us_tcp_state_name((int)res.ret));
 	} else {
-		return fail(r, "unknown call '%s' (socket, bind, listen, accept, connect, write, read, close, shutdown, setsockopt, getsockopt, getsocketsta, tcp_state)",
+		return fail(r, "unknown call '%s' (socket, bind, listen, accept, connect, write, read, close, shutdown, setsockopt, getsockopt, getsocketsta, tcp_state, tcp_info)",
 			    n);
 	}
 	char actual[128];

@@ -89,7 +89,7 @@ enum us_script_arg_kind {
 };
 
 #define US_SCRIPT_MAX_ARGS 6
-#define US_SCRIPT_MAX_FIELDS 4
+#define US_SCRIPT_MAX_FIELDS 8
 #define US_SCRIPT_NAME_MAX 64
 
 struct us_script_arg {
