@@ -7,13 +7,15 @@
  * timer running: retransmission (RFC 6298), loss probe (RFC 8985 §7),
  * zero-window probe (RFC 1122 §4.2.2.17), keep-alive (RFC 1122 §4.2.3.6),
  * delayed ACK (RFC 1122 §4.2.3.2), TIME_WAIT (RFC 9293 §3.10.8), the
- * orphaned FIN_WAIT_2, SYN and SYN-ACK retransmission.
+ * orphaned FIN_WAIT_2, SYN and SYN-ACK retransmission. In the same world,
+ * the earliest deadlines that ARP (arp.c) and the IPv6 neighbour cache
+ * (nd6.c) keep instead of scanning their tables at every call.
  *
  * Read first: tests/unit/harness.h, then "The timer heap" in
  * src/stack/tcp_timer.c. The truth each check compares with is computed
  * here by brute force: a walk of every TCB of the stack (s->tcp.all)
  * reading its six timer fields, as us_tcp_next_deadline() did before the
- * heap.
+ * heap, and a scan of the ARP and neighbour tables.
  *
  * Two stacks, A (198.51.100.1) and B (198.51.100.2), on a virtual clock,
  * joined by an in-memory cable that the test owns: a frame arrives DELAY
@@ -35,11 +37,17 @@
 #include "wire/eth.h"
 #include "wire/ipproto.h"
 #include "wire/ipv4.h"
+#include "wire/ipv6.h"
 #include "wire/tcp.h"
 #include "wire/wire.h"
 
 #define A_IP 0xc6336401u /* 198.51.100.1 */
 #define B_IP 0xc6336402u /* 198.51.100.2 */
+#define NOBODY_IP 0xc6336409u /* 198.51.100.9: no host answers ARP for it */
+#define A_IP6 "2001:db8:1::1"
+#define B_IP6 "2001:db8:1::2"
+#define NOBODY_IP6 "2001:db8:1::9"
+#define V6_PORT 86 /* B's IPv6 listener */
 #define DELAY US_MSEC(1) /* one way, on the cable */
 
 #define CABLE_FRAMES 4096
@@ -147,6 +155,9 @@ static void node_up(struct node *n, struct wire *out, struct node *peer, uint8_t
 	memcpy(ic.mac, (uint8_t[]){ 2, 0, 0, 0, 0, last }, 6);
 	ck_assert_int_eq(us_stack_add_iface(n->s, now, &ic), 0);
 	ck_assert_int_eq(us_stack_add_ipv4(n->s, now, 0, 0xc6336400u | last, 24), 0);
+	struct us_ip6 a6;
+	ck_assert_int_eq(us_ip6_parse_text(last == 1 ? A_IP6 : B_IP6, &a6), 0);
+	ck_assert_int_eq(us_stack_add_ipv6(n->s, now, 0, &a6, 64), 0);
 }
 
 /* ---- The truth, by brute force ------------------------------------------- */
@@ -174,8 +185,43 @@ static us_time_t brute_next_deadline(const struct us_stack *s)
 	return d;
 }
 
+/* The earliest deadline of ARP's cache and announcements. */
+static us_time_t brute_arp_deadline(const struct us_stack *s)
+{
+	us_time_t d = US_TIME_NEVER;
+	for (int i = 0; i < US_ARP_CACHE_SIZE; i++)
+		if (s->arp.cache[i].used && s->arp.cache[i].deadline < d)
+			d = s->arp.cache[i].deadline;
+	for (int i = 0; i < US_ARP_OWN_SLOTS; i++) {
+		const struct us_arp_own *o = &s->arp.own[i];
+		if (o->used && o->announce_pending && o->announce_at < d)
+			d = o->announce_at;
+	}
+	return d;
+}
+
+/* The earliest deadline of the IPv6 neighbour cache. */
+static us_time_t brute_neigh_deadline(const struct us_stack *s)
+{
+	us_time_t d = US_TIME_NEVER;
+	for (int i = 0; i < US_ND6_NEIGH_MAX; i++)
+		if (s->nd6.neigh[i].used && s->nd6.neigh[i].deadline < d)
+			d = s->nd6.neigh[i].deadline;
+	return d;
+}
+
 static void check_stack(const struct node *n)
 {
+	ck_assert_msg(us_arp_next_deadline(n->s) == brute_arp_deadline(n->s),
+		      "ARP's next deadline %lld, but an entry's is %lld (now %lld)",
+		      (long long)us_arp_next_deadline(n->s), (long long)brute_arp_deadline(n->s),
+		      (long long)now);
+	ck_assert_msg(n->s->nd6.neigh_next == brute_neigh_deadline(n->s),
+		      "the neighbour cache's next deadline %lld, but an entry's is %lld (now %lld)",
+		      (long long)n->s->nd6.neigh_next, (long long)brute_neigh_deadline(n->s),
+		      (long long)now);
+	ck_assert_int_le(us_stack_next_deadline(n->s), brute_arp_deadline(n->s));
+	ck_assert_int_le(us_stack_next_deadline(n->s), brute_neigh_deadline(n->s));
 	ck_assert_msg(us_tcp_timer_heap_ok(n->s), "the timer heap is out of order at %lld",
 		      (long long)now);
 	us_time_t truth = brute_next_deadline(n->s);
@@ -316,6 +362,8 @@ static void world_up(void)
 	now = 0;
 	node_up(&A, &ab, &B, 1, US_SEC(7));
 	node_up(&B, &ba, &A, 2, US_SEC(11));
+	check_stack(&A);
+	check_stack(&B);
 }
 
 static void world_down(void)
@@ -326,12 +374,12 @@ static void world_down(void)
 
 /* ---- Connections ----------------------------------------------------------- */
 
-static struct us_tcp *listen_on(struct node *n, uint16_t port, int rcvbuf)
+static struct us_tcp *listen_on(struct node *n, int family, uint16_t port, int rcvbuf)
 {
 	int err;
-	struct us_tcp *l = us_tcp_open(n->s, US_AF_INET, NULL, NULL, &err);
+	struct us_tcp *l = us_tcp_open(n->s, family, NULL, NULL, &err);
 	ck_assert_ptr_nonnull(l);
-	struct us_addr any = { .family = US_AF_INET, .port = port };
+	struct us_addr any = { .family = family, .port = port };
 	if (rcvbuf)
 		ck_assert_int_eq(us_tcp_setopt(l, US_OPT_RCVBUF, rcvbuf), 0);
 	ck_assert_int_eq(us_tcp_bind(l, &any), 0);
@@ -339,18 +387,35 @@ static struct us_tcp *listen_on(struct node *n, uint16_t port, int rcvbuf)
 	return l;
 }
 
-/* A connection from A's port lport to B's port. */
-static struct us_tcp *connect_from(uint16_t lport, uint16_t port)
+static struct us_addr addr4(uint32_t ip, uint16_t port)
+{
+	return (struct us_addr){ .family = US_AF_INET, .ip4 = ip, .port = port };
+}
+
+static struct us_addr addr6(const char *text, uint16_t port)
+{
+	struct us_addr a = { .family = US_AF_INET6, .port = port };
+	ck_assert_int_eq(us_ip6_parse_text(text, &a.ip6), 0);
+	return a;
+}
+
+/* A connection from A's port lport to to. */
+static struct us_tcp *connect_to(uint16_t lport, struct us_addr to)
 {
 	int err;
-	struct us_tcp *t = us_tcp_open(A.s, US_AF_INET, NULL, NULL, &err);
+	struct us_tcp *t = us_tcp_open(A.s, to.family, NULL, NULL, &err);
 	ck_assert_ptr_nonnull(t);
-	struct us_addr me = { .family = US_AF_INET, .ip4 = A_IP, .port = lport };
-	struct us_addr to = { .family = US_AF_INET, .ip4 = B_IP, .port = port };
+	struct us_addr me = to.family == US_AF_INET ? addr4(A_IP, lport) : addr6(A_IP6, lport);
 	ck_assert_int_eq(us_tcp_bind(t, &me), 0);
 	ck_assert_int_eq(us_tcp_connect(t, now, &to), -EINPROGRESS);
 	check_stack(&A);
 	return t;
+}
+
+/* A connection from A's port lport to B's port, over IPv4. */
+static struct us_tcp *connect_from(uint16_t lport, uint16_t port)
+{
+	return connect_to(lport, addr4(B_IP, port));
 }
 
 static void send_bytes(struct us_tcp *t, us_time_t at, size_t n)
@@ -388,6 +453,10 @@ enum role {
 	R_TLP,		/* the last segment of a burst lost: a loss probe */
 	R_SYN_SENT,	/* A's SYNs into a black hole */
 	R_SYN_RCVD,	/* B's SYN-ACKs into a black hole: B's half-open children */
+	R_V6,		/* over IPv6, a little data both ways now and then: neighbour
+			 * entries go REACHABLE, STALE, DELAY, PROBE */
+	R_NOBODY,	/* to an address no one has: ARP or ND resolution fails,
+			 * again at every SYN */
 	R_COUNT
 };
 
@@ -438,8 +507,9 @@ static void close_b(struct pair *p)
 START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 {
 	world_up();
-	struct us_tcp *l80 = listen_on(&B, 80, 0);
-	struct us_tcp *l82 = listen_on(&B, 82, 2048);
+	struct us_tcp *l80 = listen_on(&B, US_AF_INET, 80, 0);
+	struct us_tcp *l82 = listen_on(&B, US_AF_INET, 82, 2048);
+	struct us_tcp *l86 = listen_on(&B, US_AF_INET6, V6_PORT, 0);
 	for (int i = 0; i < NCONN; i++) {
 		struct pair *p = &pairs[i];
 		p->role = (enum role)(i % R_COUNT);
@@ -456,6 +526,13 @@ START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 			break;
 		case R_PERSIST:
 			p->a = connect_from(p->port, 82);
+			break;
+		case R_V6:
+			p->a = connect_to(p->port, addr6(B_IP6, V6_PORT));
+			break;
+		case R_NOBODY:
+			p->a = connect_to(p->port, i % 2 ? addr6(NOBODY_IP6, 80)
+							 : addr4(NOBODY_IP, 80));
 			break;
 		case R_KEEPALIVE:
 		case R_RTO:
@@ -475,9 +552,10 @@ START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 	run_until(US_SEC(1));
 	accept_all(l80);
 	accept_all(l82);
+	accept_all(l86);
 	for (int i = 0; i < NCONN; i++) {
 		struct pair *p = &pairs[i];
-		if (p->role == R_SYN_SENT || p->role == R_SYN_RCVD) {
+		if (p->role == R_SYN_SENT || p->role == R_SYN_RCVD || p->role == R_NOBODY) {
 			ck_assert_ptr_null(p->b);
 			continue;
 		}
@@ -564,8 +642,19 @@ START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 					send_bytes(p->a, now, 3000);
 				}
 				break;
+			case R_V6:
+				if (sec % (3 + 5 * k) == 0 && sec < 300) {
+					send_bytes(p->b, now, 100);
+					send_bytes(p->a, now + 1, 100);
+				}
+				if (sec % 7 == 0) {
+					read_all(p->a);
+					read_all(p->b);
+				}
+				break;
 			case R_SYN_SENT:
 			case R_SYN_RCVD:
+			case R_NOBODY:
 				if (sec == 130 + k && p->a) {
 					ck_assert_int_eq(us_tcp_state(p->a), US_TCP_CLOSED);
 					close_a(p);
@@ -589,6 +678,8 @@ START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 	ck_assert_uint_gt(us_stack_counter(A.s, "tcp.delayed_acks"), 0);
 	ck_assert_uint_gt(us_stack_counter(A.s, "tcp.tlp_probes"), 0);
 	ck_assert_uint_gt(us_stack_counter(B.s, "tcp.timeout_drops"), 0); /* SYN-ACKs */
+	ck_assert_uint_gt(us_stack_counter(A.s, "arp.resolve_failed"), 1);
+	ck_assert_uint_gt(us_stack_counter(A.s, "nd6.drop_resolution_failed"), 1);
 	ck_assert_int_eq(A.closes_fin_wait_2, PER_ROLE);
 	ck_assert_int_ge(A.closes_2msl, PER_ROLE);
 	ck_assert_int_ge(B.closes_2msl, PER_ROLE);
@@ -598,6 +689,7 @@ START_TEST(next_deadline_and_poll_follow_every_timer_of_many_connections)
 	ck_assert_int_eq(us_tcp_next_deadline(B.s), US_TIME_NEVER);
 	(void)l80;
 	(void)l82;
+	(void)l86;
 	world_down();
 }
 END_TEST
@@ -608,7 +700,7 @@ END_TEST
 START_TEST(keepalives_set_in_any_order_fire_in_deadline_order)
 {
 	world_up();
-	struct us_tcp *l = listen_on(&B, 80, 0);
+	struct us_tcp *l = listen_on(&B, US_AF_INET, 80, 0);
 	enum { N = 24 };
 	struct us_tcp *c[N];
 	for (int i = 0; i < N; i++)
@@ -662,7 +754,7 @@ END_TEST
 START_TEST(equal_deadlines_fire_newest_connection_first)
 {
 	world_up();
-	struct us_tcp *l = listen_on(&B, 80, 0);
+	struct us_tcp *l = listen_on(&B, US_AF_INET, 80, 0);
 	enum { N = 9 };
 	struct us_tcp *c[N];
 	/* A first connection, so that A and B know each other's MAC. */
@@ -702,7 +794,7 @@ END_TEST
 START_TEST(closed_connections_leave_the_heap_from_any_place)
 {
 	world_up();
-	struct us_tcp *l = listen_on(&B, 80, 0);
+	struct us_tcp *l = listen_on(&B, US_AF_INET, 80, 0);
 	enum { N = 40 };
 	struct us_tcp *c[N];
 	for (int i = 0; i < N; i++) {
