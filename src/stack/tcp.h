@@ -205,6 +205,7 @@ struct us_tcp {
 	struct us_tcp *listener;         /* a child: its listener, until accepted */
 	struct us_tcp *qnext, *qprev;    /* a child: in its listener's queue */
 	bool in_accept_q;                /* a child: completed, waiting for accept */
+	uint32_t serial; /* creation order: equal deadlines fire newest first (tcp_timer.c) */
 	struct us_tcp *synq, *synq_tail, *acceptq, *acceptq_tail;
 	uint32_t syn_len, accept_len;
 	int backlog;
@@ -315,13 +316,18 @@ struct us_tcp {
 	us_time_t t_delack;  /* delayed ACK */
 	us_time_t t_close;   /* TIME_WAIT, orphaned FIN_WAIT_2 */
 	us_time_t t_tlp;     /* loss probe (PTO, RFC 8985 §7.2) */
-	us_time_t deadline;  /* the earliest of the six: the TCB's heap key */
-	uint64_t serial;     /* creation order: equal deadlines fire newest first */
 	uint32_t persist_backoff;
 	uint32_t keep_probes;
 	us_time_t last_rcv;  /* when a segment last arrived */
 	bool ack_now;        /* an ACK must leave with the next output */
-	uint32_t heap_i;     /* its place in the timer heap, US_TCP_NOT_QUEUED */
+	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
+};
+
+/* One slot of the timer heap: a TCB and its earliest timer (kept here, so
+ * that sifting reads the array only). */
+struct us_tcp_timer_slot {
+	us_time_t at;
+	struct us_tcp *t;
 };
 
 /* The six timers, for us_tcp_timer_set(). */
@@ -334,6 +340,7 @@ enum us_tcp_timer {
 	US_TCP_T_TLP,
 };
 #define US_TCP_NOT_QUEUED UINT32_MAX /* heap_i of a TCB with no timer running */
+#define US_TCP_NEVER_QUEUED (UINT32_MAX - 1) /* ... of one that is not in s->tcp.all */
 
 struct us_tcp_module {
 	struct us_tcp *all;
@@ -344,13 +351,13 @@ struct us_tcp_module {
 	us_time_t challenge_second; /* RFC 5961 §7 rate limit: current second */
 	uint32_t challenge_count;
 	/* The timer heap (tcp_timer.c): every TCB with a timer running, a
-	 * binary min-heap on its deadline, so that the next deadline is
-	 * heap[0]'s and a poll visits only the TCBs that are due. Room for
-	 * every TCB is kept (heap_cap >= n_conns), so arming a timer never
-	 * allocates. */
-	struct us_tcp **heap;
+	 * binary min-heap on its earliest timer, so that the next deadline
+	 * is heap[0].at and a poll visits only the TCBs that are due. Room
+	 * for every TCB is kept (heap_cap >= n_conns), so arming a timer
+	 * never allocates. */
+	struct us_tcp_timer_slot *heap;
 	uint32_t heap_len, heap_cap;
-	uint64_t serial; /* the last TCB's serial */
+	uint32_t serial; /* the last TCB's serial */
 };
 
 /* A received segment, as the state machine sees it. */
@@ -541,6 +548,10 @@ int us_tcp_timer_init(struct us_tcp *t);
 /* Sets one timer (US_TIME_NEVER: off) and moves the TCB in the heap if
  * its earliest deadline changed: O(log n). */
 void us_tcp_timer_set(struct us_tcp *t, enum us_tcp_timer which, us_time_t at);
+/* For a TCB that is no connection of the stack (tcp_cookie.c builds one
+ * on the C stack to send a SYN-ACK): timers off, and kept out of the heap
+ * whatever it sets. */
+void us_tcp_timer_detach(struct us_tcp *t);
 /* The heap's memory, once every TCB is gone. */
 void us_tcp_timer_fini(struct us_stack *s);
 /* For the unit tests: true when the heap holds exactly the TCBs with a

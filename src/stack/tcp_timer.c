@@ -37,75 +37,75 @@
 /* ---- The timer heap ------------------------------------------------------------ */
 
 /*
- * Every TCB with at least one timer running is in s->tcp.heap, a binary
- * min-heap (the array form of any algorithms textbook: the children of
- * heap[i] are heap[2i+1] and heap[2i+2], and no child is before its parent).
- * A TCB's key is t->deadline, the earliest of its six timers; two equal
- * deadlines are ordered newest TCB first, the order of s->tcp.all, which
- * the poll walked before the heap. Each TCB knows its place (t->heap_i), so
- * that a timer set anywhere moves it up or down in O(log n) and a TCB
- * freed leaves from the middle.
+ * Every TCB with at least one timer running has a slot in s->tcp.heap, a
+ * binary min-heap (the array form of any algorithms textbook: the children
+ * of heap[i] are heap[2i+1] and heap[2i+2], and no child is before its
+ * parent). A slot holds the TCB and its key: the earliest of its six
+ * timers. Two equal keys are ordered newest TCB first (t->serial), the
+ * order of s->tcp.all, which the poll walked before the heap. Each TCB
+ * knows its slot (t->heap_i), so that a timer set anywhere moves it up or
+ * down in O(log n) and a TCB freed leaves from the middle.
  *
- * Setting a timer changes the key only when it changes the earliest one: a
- * delayed ACK cleared while none runs costs two comparisons. The array has
+ * Setting a timer moves the TCB only when it changes its earliest timer: a
+ * delayed ACK cleared while none runs costs a comparison. The array has
  * room for every TCB (us_tcp_timer_init() grows it when a TCB is made, the
  * one place that may fail), so arming a timer never allocates.
  */
 
-/* Does a fire before b? */
-static bool heap_before(const struct us_tcp *a, const struct us_tcp *b)
+/* Does slot a fire before slot b? */
+static bool heap_before(const struct us_tcp_timer_slot *a, const struct us_tcp_timer_slot *b)
 {
-	if (a->deadline != b->deadline)
-		return a->deadline < b->deadline;
-	return a->serial > b->serial;
+	if (a->at != b->at)
+		return a->at < b->at;
+	return a->t->serial > b->t->serial;
 }
 
-static void heap_put(struct us_tcp_module *m, uint32_t i, struct us_tcp *t)
+static void heap_put(struct us_tcp_module *m, uint32_t i, struct us_tcp_timer_slot slot)
 {
-	m->heap[i] = t;
-	t->heap_i = i;
+	m->heap[i] = slot;
+	slot.t->heap_i = i;
 }
 
 static void heap_sift_up(struct us_tcp_module *m, uint32_t i)
 {
-	struct us_tcp *t = m->heap[i];
+	struct us_tcp_timer_slot slot = m->heap[i];
 	while (i > 0) {
 		uint32_t parent = (i - 1) / 2;
-		if (!heap_before(t, m->heap[parent]))
+		if (!heap_before(&slot, &m->heap[parent]))
 			break;
 		heap_put(m, i, m->heap[parent]);
 		i = parent;
 	}
-	heap_put(m, i, t);
+	heap_put(m, i, slot);
 }
 
 static void heap_sift_down(struct us_tcp_module *m, uint32_t i)
 {
-	struct us_tcp *t = m->heap[i];
+	struct us_tcp_timer_slot slot = m->heap[i];
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 		if (c >= m->heap_len)
 			break;
-		if (c + 1 < m->heap_len && heap_before(m->heap[c + 1], m->heap[c]))
+		if (c + 1 < m->heap_len && heap_before(&m->heap[c + 1], &m->heap[c]))
 			c++;
-		if (!heap_before(m->heap[c], t))
+		if (!heap_before(&m->heap[c], &slot))
 			break;
 		heap_put(m, i, m->heap[c]);
 		i = c;
 	}
-	heap_put(m, i, t);
+	heap_put(m, i, slot);
 }
 
 static void heap_remove(struct us_tcp_module *m, struct us_tcp *t)
 {
 	uint32_t i = t->heap_i;
 	t->heap_i = US_TCP_NOT_QUEUED;
-	struct us_tcp *last = m->heap[--m->heap_len];
-	if (last == t)
+	struct us_tcp_timer_slot last = m->heap[--m->heap_len];
+	if (last.t == t)
 		return;
-	/* The last one takes the hole, then goes where its key says. */
+	/* The last slot fills the hole, then goes where its key says. */
 	heap_put(m, i, last);
-	if (i > 0 && heap_before(last, m->heap[(i - 1) / 2]))
+	if (i > 0 && heap_before(&last, &m->heap[(i - 1) / 2]))
 		heap_sift_up(m, i);
 	else
 		heap_sift_down(m, i);
@@ -131,23 +131,30 @@ static us_time_t earliest(const struct us_tcp *t)
 static void timers_moved(struct us_tcp *t)
 {
 	struct us_tcp_module *m = &t->s->tcp;
-	us_time_t d = earliest(t);
-	us_time_t old = t->deadline;
-	if (d == old)
+	if (t->heap_i == US_TCP_NEVER_QUEUED)
 		return;
-	t->deadline = d;
+	us_time_t at = earliest(t);
 	if (t->heap_i == US_TCP_NOT_QUEUED) {
+		if (at == US_TIME_NEVER)
+			return;
 		/* Its first timer: in at the bottom (the room is there). */
-		m->heap_len++;
-		heap_put(m, m->heap_len - 1, t);
+		heap_put(m, m->heap_len++, (struct us_tcp_timer_slot){ at, t });
 		heap_sift_up(m, t->heap_i);
-	} else if (d == US_TIME_NEVER) {
-		heap_remove(m, t);
-	} else if (d < old) {
-		heap_sift_up(m, t->heap_i);
-	} else {
-		heap_sift_down(m, t->heap_i);
+		return;
 	}
+	struct us_tcp_timer_slot *slot = &m->heap[t->heap_i];
+	us_time_t old = slot->at;
+	if (at == old)
+		return;
+	if (at == US_TIME_NEVER) {
+		heap_remove(m, t);
+		return;
+	}
+	slot->at = at;
+	if (at < old)
+		heap_sift_up(m, t->heap_i);
+	else
+		heap_sift_down(m, t->heap_i);
 }
 
 static us_time_t *timer_field(struct us_tcp *t, enum us_tcp_timer which)
@@ -191,7 +198,7 @@ int us_tcp_timer_init(struct us_tcp *t)
 	struct us_tcp_module *m = &t->s->tcp;
 	if (m->heap_cap < m->n_conns + 1) {
 		uint32_t cap = m->heap_cap ? 2 * m->heap_cap : 16;
-		struct us_tcp **heap = realloc(m->heap, cap * sizeof *heap);
+		struct us_tcp_timer_slot *heap = realloc(m->heap, cap * sizeof *heap);
 		if (!heap)
 			return -ENOMEM;
 		m->heap = heap;
@@ -199,10 +206,16 @@ int us_tcp_timer_init(struct us_tcp *t)
 	}
 	for (int w = US_TCP_T_REXMT; w <= US_TCP_T_TLP; w++)
 		*timer_field(t, (enum us_tcp_timer)w) = US_TIME_NEVER;
-	t->deadline = US_TIME_NEVER;
 	t->heap_i = US_TCP_NOT_QUEUED;
 	t->serial = ++m->serial;
 	return 0;
+}
+
+void us_tcp_timer_detach(struct us_tcp *t)
+{
+	for (int w = US_TCP_T_REXMT; w <= US_TCP_T_TLP; w++)
+		*timer_field(t, (enum us_tcp_timer)w) = US_TIME_NEVER;
+	t->heap_i = US_TCP_NEVER_QUEUED;
 }
 
 void us_tcp_timer_fini(struct us_stack *s)
@@ -217,21 +230,21 @@ bool us_tcp_timer_heap_ok(const struct us_stack *s)
 	const struct us_tcp_module *m = &s->tcp;
 	uint32_t running = 0;
 	for (const struct us_tcp *t = m->all; t; t = t->next_all) {
-		if (t->deadline != earliest(t))
-			return false;
-		if (t->deadline == US_TIME_NEVER) {
+		us_time_t at = earliest(t);
+		if (at == US_TIME_NEVER) {
 			if (t->heap_i != US_TCP_NOT_QUEUED)
 				return false;
 			continue;
 		}
 		running++;
-		if (t->heap_i >= m->heap_len || m->heap[t->heap_i] != t)
+		if (t->heap_i >= m->heap_len || m->heap[t->heap_i].t != t ||
+		    m->heap[t->heap_i].at != at)
 			return false;
 	}
 	if (running != m->heap_len || m->heap_cap < m->n_conns)
 		return false;
 	for (uint32_t i = 1; i < m->heap_len; i++)
-		if (heap_before(m->heap[i], m->heap[(i - 1) / 2]))
+		if (heap_before(&m->heap[i], &m->heap[(i - 1) / 2]))
 			return false;
 	return true;
 }
@@ -995,13 +1008,13 @@ void us_tcp_poll(struct us_stack *s)
 	 * firings as TCBs had timers: one that re-armed itself at `now` would
 	 * otherwise come back at once; it waits for the next poll. */
 	for (uint32_t budget = m->heap_len; budget > 0; budget--) {
-		if (m->heap_len == 0 || m->heap[0]->deadline > now)
+		if (m->heap_len == 0 || m->heap[0].at > now)
 			break;
-		fire_due(m->heap[0], now);
+		fire_due(m->heap[0].t, now);
 	}
 }
 
 us_time_t us_tcp_next_deadline(const struct us_stack *s)
 {
-	return s->tcp.heap_len ? s->tcp.heap[0]->deadline : US_TIME_NEVER;
+	return s->tcp.heap_len ? s->tcp.heap[0].at : US_TIME_NEVER;
 }
