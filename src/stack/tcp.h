@@ -169,7 +169,10 @@ struct us_tcp_tuple {
 	uint16_t lport, rport;
 };
 
-/* The Transmission Control Block (RFC 9293 §3.3.1). */
+/* The Transmission Control Block (RFC 9293 §3.3.1). Mind its size (1000
+ * bytes on x86-64): at 1001 to 1016, glibc's malloc places TCBs exactly 1024
+ * bytes apart and walks over them thrash the cache (docs/tcp.md, "The
+ * timers"). */
 struct us_tcp {
 	struct us_stack *s;
 	struct us_tcp *next_all, *prev_all; /* every TCB of the stack */
