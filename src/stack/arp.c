@@ -9,7 +9,9 @@
  * packet). us_arp_input() walks RFC 826 "Packet Reception" in its order;
  * us_arp_output() maps broadcast and multicast next hops directly and
  * resolves everything else through the cache; us_arp_poll() fires the
- * timers.
+ * timers. Every change of a deadline (an entry's, an announcement's) ends
+ * in deadlines_moved(), which finds the earliest again, so that
+ * us_arp_next_deadline() and a poll with nothing due cost no scan.
  *
  * Decisions:
  * - RFC 826's merge rule is applied to every ARP packet, for us or not: an
@@ -231,6 +233,23 @@ static us_time_t request_allowed_at(struct us_stack *s, int ifindex, uint32_t ip
 	return s->now;
 }
 
+/* The earliest deadline of the module, after any of them changed. */
+static void deadlines_moved(struct us_stack *s)
+{
+	us_time_t t = US_TIME_NEVER;
+	for (int i = 0; i < US_ARP_CACHE_SIZE; i++) {
+		const struct us_arp_entry *e = &s->arp.cache[i];
+		if (e->used && e->deadline < t)
+			t = e->deadline;
+	}
+	for (int i = 0; i < US_ARP_OWN_SLOTS; i++) {
+		const struct us_arp_own *o = &s->arp.own[i];
+		if (o->used && o->announce_pending && o->announce_at < t)
+			t = o->announce_at;
+	}
+	s->arp.next = t;
+}
+
 /* Sends the entry's next request (broadcast while INCOMPLETE, unicast to
  * the cached MAC in PROBE) when the rate limit allows, and sets the entry's
  * deadline to the next retry; else defers it to when it may be sent. An
@@ -241,6 +260,7 @@ static void try_request(struct us_stack *s, struct us_iface *ifc, struct us_arp_
 	if (at > s->now) {
 		us_count(s, US_CTR_ARP_REQUESTS_RATE_LIMITED);
 		e->deadline = at;
+		deadlines_moved(s);
 		return;
 	}
 	struct us_arp_recent *r = recent_slot(s, e->ifindex, e->ip);
@@ -252,6 +272,7 @@ static void try_request(struct us_stack *s, struct us_iface *ifc, struct us_arp_
 	};
 	e->tries++;
 	e->deadline = s->now + US_ARP_RETRANS_TIME;
+	deadlines_moved(s);
 	uint32_t spa = request_source(ifc, e->ip);
 	if (e->state == US_ARP_PROBE) {
 		us_count(s, US_CTR_ARP_PROBES_OUT);
@@ -287,6 +308,7 @@ static void entry_free(struct us_stack *s, struct us_arp_entry *e, enum us_count
 		us_drop(s, ctr, e->ifindex, why);
 	}
 	*e = (struct us_arp_entry){ 0 };
+	deadlines_moved(s);
 }
 
 /* A free entry for (ifindex, ip), INCOMPLETE, evicting the least recently
@@ -317,6 +339,7 @@ static struct us_arp_entry *entry_new(struct us_stack *s, int ifindex, uint32_t 
 		.ip = ip,
 		.last_used = s->now,
 	};
+	deadlines_moved(s);
 	us_count(s, US_CTR_ARP_CACHE_ADDED);
 	return e;
 }
@@ -330,6 +353,7 @@ static void confirm(struct us_stack *s, struct us_arp_entry *e, const uint8_t ma
 	memcpy(e->mac, mac, US_ETH_ALEN);
 	e->tries = 0;
 	e->deadline = s->now + US_ARP_REACHABLE_TIME;
+	deadlines_moved(s);
 	if (e->state != US_ARP_REACHABLE)
 		set_state(s, e, US_ARP_REACHABLE, why);
 }
@@ -398,9 +422,11 @@ static struct us_arp_own *own_slot(struct us_stack *s, struct us_iface *ifc, uin
 		if (!free_slot && (!o->used || !us_iface_has_ip4(&s->iface[o->ifindex], o->addr)))
 			free_slot = o;
 	}
-	if (free_slot)
+	if (free_slot) {
 		*free_slot =
 			(struct us_arp_own){ .used = true, .ifindex = ifc->index, .addr = addr };
+		deadlines_moved(s);
+	}
 	return free_slot;
 }
 
@@ -413,6 +439,7 @@ void us_arp_announce(struct us_stack *s, struct us_iface *ifc, uint32_t addr)
 	if (o) {
 		o->announce_pending = true;
 		o->announce_at = s->now + US_ARP_ANNOUNCE_WAIT;
+		deadlines_moved(s);
 	}
 }
 
@@ -669,6 +696,8 @@ static void entry_timer(struct us_stack *s, struct us_iface *ifc, struct us_arp_
 
 void us_arp_poll(struct us_stack *s)
 {
+	if (s->arp.next > s->now)
+		return;
 	for (int i = 0; i < US_ARP_CACHE_SIZE; i++) {
 		struct us_arp_entry *e = &s->arp.cache[i];
 		while (e->used && e->deadline <= s->now) {
@@ -689,22 +718,12 @@ void us_arp_poll(struct us_stack *s)
 		if (ifc && us_iface_has_ip4(ifc, o->addr))
 			send_announcement(s, ifc, o->addr);
 	}
+	deadlines_moved(s);
 }
 
 us_time_t us_arp_next_deadline(const struct us_stack *s)
 {
-	us_time_t t = US_TIME_NEVER;
-	for (int i = 0; i < US_ARP_CACHE_SIZE; i++) {
-		const struct us_arp_entry *e = &s->arp.cache[i];
-		if (e->used && e->deadline < t)
-			t = e->deadline;
-	}
-	for (int i = 0; i < US_ARP_OWN_SLOTS; i++) {
-		const struct us_arp_own *o = &s->arp.own[i];
-		if (o->used && o->announce_pending && o->announce_at < t)
-			t = o->announce_at;
-	}
-	return t;
+	return s->arp.next;
 }
 
 /* ---- Life ------------------------------------------------------------------ */
@@ -712,6 +731,7 @@ us_time_t us_arp_next_deadline(const struct us_stack *s)
 void us_arp_init(struct us_stack *s)
 {
 	memset(&s->arp, 0, sizeof s->arp);
+	s->arp.next = US_TIME_NEVER;
 }
 
 void us_arp_fini(struct us_stack *s)
@@ -727,4 +747,5 @@ void us_arp_fini(struct us_stack *s)
 		*e = (struct us_arp_entry){ 0 };
 	}
 	s->arp.queued_total = 0;
+	s->arp.next = US_TIME_NEVER;
 }

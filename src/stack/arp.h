@@ -95,6 +95,10 @@ struct us_arp_state {
 	uint32_t queued_total;
 	struct us_arp_recent recent[US_ARP_RECENT_SLOTS];
 	struct us_arp_own own[US_ARP_OWN_SLOTS];
+	/* The earliest deadline of the cache and of the announcements, found
+	 * again (a scan) after each change of one: the runtime asks for it at
+	 * every turn, and changes come with ARP traffic only. */
+	us_time_t next;
 };
 
 void us_arp_init(struct us_stack *s);

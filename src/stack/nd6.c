@@ -9,6 +9,10 @@
  *
  * Read first: nd6.h (the tables, bounds and constants), then RFC 4861
  * Appendix C, the state table that every neigh_set_state() call enacts.
+ * Every change of a neighbour's deadline ends in neigh_deadlines_moved(),
+ * which finds the earliest again (a new entry's US_TIME_NEVER moves
+ * nothing), so that the next deadline and a poll with no neighbour due cost
+ * no scan of the cache.
  * nd6_rtr.c has routers, prefixes, SLAAC and next-hop determination.
  *
  * The neighbour cache is one table for all interfaces, bounded
@@ -350,6 +354,18 @@ void us_nd6_draw_reachable(struct us_stack *s, struct us_nd6_iface *is)
 	is->reachable_drawn = s->now;
 }
 
+/* The earliest deadline of the neighbour cache, after any of them changed. */
+static void neigh_deadlines_moved(struct us_stack *s)
+{
+	us_time_t t = US_TIME_NEVER;
+	for (int i = 0; i < US_ND6_NEIGH_MAX; i++) {
+		const struct us_nd6_neigh *e = &s->nd6.neigh[i];
+		if (e->used && e->deadline < t)
+			t = e->deadline;
+	}
+	s->nd6.neigh_next = t;
+}
+
 /* The only writer of an entry's state: sets the state's timer (RFC 4861
  * §7.3.2, §7.3.3) and reports "neighbour A: X -> Y (why)". */
 static void neigh_set_state(struct us_stack *s, struct us_nd6_neigh *e,
@@ -391,6 +407,7 @@ static void neigh_set_state(struct us_stack *s, struct us_nd6_neigh *e,
 		e->deadline = s->now + US_ND6_DELAY_FIRST_PROBE_TIME;
 		break;
 	}
+	neigh_deadlines_moved(s);
 }
 
 static void queue_drop(struct us_stack *s, struct us_nd6_neigh *e, enum us_counter_id ctr,
@@ -414,6 +431,7 @@ static void neigh_free(struct us_stack *s, struct us_nd6_neigh *e, enum us_count
 {
 	queue_drop(s, e, ctr, why);
 	memset(e, 0, sizeof *e);
+	neigh_deadlines_moved(s);
 }
 
 /* A free entry for addr on ifc, evicting the least recently used entry
@@ -484,6 +502,7 @@ static void resolve_send(struct us_stack *s, struct us_iface *ifc, struct us_nd6
 	}
 	e->probes++;
 	e->deadline = s->now + ifstate(s, ifc)->retrans_us;
+	neigh_deadlines_moved(s);
 }
 
 /* One unicast NS of Neighbor Unreachability Detection (§7.3.3, PROBE), to
@@ -497,6 +516,7 @@ static void probe_send(struct us_stack *s, struct us_iface *ifc, struct us_nd6_n
 		us_count(s, US_CTR_ND6_NS_NO_SOURCE);
 	e->probes++;
 	e->deadline = s->now + ifstate(s, ifc)->retrans_us;
+	neigh_deadlines_moved(s);
 }
 
 /* Drops e's oldest waiting packet, counted as ctr. */
@@ -1255,6 +1275,7 @@ int us_nd6_input(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6_
 void us_nd6_init(struct us_stack *s)
 {
 	memset(&s->nd6, 0, sizeof s->nd6);
+	s->nd6.neigh_next = US_TIME_NEVER;
 	for (int i = 0; i < US_ND6_MAX_IFACES; i++)
 		s->nd6.ifs[i].rs_deadline = US_TIME_NEVER;
 }
@@ -1278,10 +1299,13 @@ void us_nd6_fini(struct us_stack *s)
 
 void us_nd6_poll(struct us_stack *s)
 {
-	for (int i = 0; i < US_ND6_NEIGH_MAX; i++) {
-		struct us_nd6_neigh *e = &s->nd6.neigh[i];
-		if (e->used && e->deadline <= s->now)
-			neigh_timer(s, e);
+	if (s->nd6.neigh_next <= s->now) {
+		for (int i = 0; i < US_ND6_NEIGH_MAX; i++) {
+			struct us_nd6_neigh *e = &s->nd6.neigh[i];
+			if (e->used && e->deadline <= s->now)
+				neigh_timer(s, e);
+		}
+		neigh_deadlines_moved(s);
 	}
 	for (int n = 0; n < s->n_iface; n++) {
 		struct us_iface *ifc = &s->iface[n];
@@ -1294,12 +1318,7 @@ void us_nd6_poll(struct us_stack *s)
 
 us_time_t us_nd6_next_deadline(const struct us_stack *s)
 {
-	us_time_t t = US_TIME_NEVER;
-	for (int i = 0; i < US_ND6_NEIGH_MAX; i++) {
-		const struct us_nd6_neigh *e = &s->nd6.neigh[i];
-		if (e->used && e->deadline < t)
-			t = e->deadline;
-	}
+	us_time_t t = s->nd6.neigh_next;
 	for (int n = 0; n < s->n_iface; n++) {
 		const struct us_iface *ifc = &s->iface[n];
 		for (int i = 0; i < US_MAX_ADDR6; i++) {

@@ -107,6 +107,10 @@ struct us_nd6_iface {
 
 struct us_nd6_state {
 	struct us_nd6_neigh neigh[US_ND6_NEIGH_MAX];
+	/* The earliest deadline of the neighbour cache, found again (a scan)
+	 * after each change of one: the runtime asks for the next deadline
+	 * at every turn, and entries change with NDP traffic only. */
+	us_time_t neigh_next;
 	uint32_t queued; /* packets in all neighbour queues */
 	struct us_nd6_router routers[US_ND6_ROUTERS_MAX];
 	struct us_nd6_prefix prefixes[US_ND6_PREFIXES_MAX];

@@ -471,7 +471,12 @@ static struct us_tcp *tcb_new(struct us_stack *s, int family, int *err)
 	if (us_tcp_cc_set(t, s->cfg.tcp_cc) < 0)
 		us_tcp_cc_set(t, US_TCP_CC_NEWRENO);
 	t->nvp_since = US_TIME_NEVER;
-	us_tcp_cancel_timers(t);
+	int rc = us_tcp_timer_init(t);
+	if (rc < 0) {
+		free(t);
+		*err = rc;
+		return NULL;
+	}
 	if (t->v4)
 		map4(0, &t->tu.laddr);
 	t->next_all = s->tcp.all;
@@ -512,6 +517,7 @@ static void unlink_child(struct us_tcp *t)
 static void tcb_free(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
+	us_tcp_cancel_timers(t); /* out of the timer heap */
 	unlink_child(t);
 	conn_remove(t);
 	port_remove(t);
@@ -565,6 +571,7 @@ void us_tcp_fini(struct us_stack *s)
 {
 	while (s->tcp.all)
 		tcb_free(s->tcp.all);
+	us_tcp_timer_fini(s);
 }
 
 /* ---- OPEN ------------------------------------------------------------------ */
@@ -1232,7 +1239,7 @@ void us_tcp_close(struct us_tcp *t, us_time_t now)
 		return;
 	case US_TCP_FIN_WAIT_2:
 		if (t->t_close == US_TIME_NEVER)
-			t->t_close = s->now + US_TCP_FIN_WAIT_2_TIMEOUT;
+			us_tcp_timer_set(t, US_TCP_T_CLOSE, s->now + US_TCP_FIN_WAIT_2_TIMEOUT);
 		return;
 	case US_TCP_FIN_WAIT_1:
 	case US_TCP_CLOSING:

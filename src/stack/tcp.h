@@ -170,7 +170,10 @@ struct us_tcp_tuple {
 	uint16_t lport, rport;
 };
 
-/* The Transmission Control Block (RFC 9293 §3.3.1). */
+/* The Transmission Control Block (RFC 9293 §3.3.1). Mind its size (1032
+ * bytes on x86-64): at 1001 to 1016, glibc's malloc places TCBs exactly 1024
+ * bytes apart and walks over them thrash the cache (docs/tcp.md, "The
+ * timers"). */
 struct us_tcp {
 	struct us_stack *s;
 	struct us_tcp *next_all, *prev_all; /* every TCB of the stack */
@@ -206,6 +209,7 @@ struct us_tcp {
 	struct us_tcp *listener;         /* a child: its listener, until accepted */
 	struct us_tcp *qnext, *qprev;    /* a child: in its listener's queue */
 	bool in_accept_q;                /* a child: completed, waiting for accept */
+	uint32_t serial; /* creation order: equal deadlines fire newest first (tcp_timer.c) */
 	struct us_tcp *synq, *synq_tail, *acceptq, *acceptq_tail;
 	uint32_t syn_len, accept_len;
 	int backlog;
@@ -318,7 +322,10 @@ struct us_tcp {
 	uint64_t sack_blocks_rcvd, dsacks_rcvd, sack_blocks_sent;
 	uint64_t fast_recoveries, rto_timeouts, paws_drops;
 
-	/* Timers: absolute deadlines, US_TIME_NEVER when off. */
+	/* Timers: absolute deadlines, US_TIME_NEVER when off. Read them
+	 * freely; write them only with us_tcp_timer_set() (or
+	 * us_tcp_cancel_timers()), which keeps the stack's timer heap in
+	 * step (tcp_timer.c; tests/check-tcp-timer-writes.sh checks it). */
 	us_time_t t_rexmt;   /* retransmission */
 	us_time_t t_persist; /* zero-window probe */
 	us_time_t t_keep;    /* keep-alive */
@@ -329,7 +336,27 @@ struct us_tcp {
 	uint32_t keep_probes;
 	us_time_t last_rcv;  /* when a segment last arrived */
 	bool ack_now;        /* an ACK must leave with the next output */
+	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
 };
+
+/* One slot of the timer heap: a TCB and its earliest timer (kept here, so
+ * that sifting reads the array only). */
+struct us_tcp_timer_slot {
+	us_time_t at;
+	struct us_tcp *t;
+};
+
+/* The six timers, for us_tcp_timer_set(). */
+enum us_tcp_timer {
+	US_TCP_T_REXMT,
+	US_TCP_T_PERSIST,
+	US_TCP_T_KEEP,
+	US_TCP_T_DELACK,
+	US_TCP_T_CLOSE,
+	US_TCP_T_TLP,
+};
+#define US_TCP_NOT_QUEUED UINT32_MAX /* heap_i of a TCB with no timer running */
+#define US_TCP_NEVER_QUEUED (UINT32_MAX - 1) /* ... of one that is not in s->tcp.all */
 
 struct us_tcp_module {
 	struct us_tcp *all;
@@ -339,6 +366,14 @@ struct us_tcp_module {
 	uint64_t eph_draws;
 	us_time_t challenge_second; /* RFC 5961 §7 rate limit: current second */
 	uint32_t challenge_count;
+	/* The timer heap (tcp_timer.c): every TCB with a timer running, a
+	 * binary min-heap on its earliest timer, so that the next deadline
+	 * is heap[0].at and a poll visits only the TCBs that are due. Room
+	 * for every TCB is kept (heap_cap >= n_conns), so arming a timer
+	 * never allocates. */
+	struct us_tcp_timer_slot *heap;
+	uint32_t heap_len, heap_cap;
+	uint32_t serial; /* the last TCB's serial */
 };
 
 /* A received segment, as the state machine sees it. */
@@ -541,8 +576,27 @@ void us_tcp_ecn_cwnd_reduced(struct us_tcp *t);
 /* A reduction without a loss (RFC 3168 §6.1.2): ssthresh from the
  * algorithm, cwnd = ssthresh, nothing sent again. */
 void us_tcp_cwnd_reduce(struct us_tcp *t);
+/* Fires the timers that are due: only the TCBs at the top of the heap are
+ * visited. */
 void us_tcp_poll(struct us_stack *s);
+/* The earliest deadline of every TCB: the top of the heap, O(1). */
 us_time_t us_tcp_next_deadline(const struct us_stack *s);
+/* A new TCB's timers (all off), its serial, and room for it in the heap:
+ * 0 or -ENOMEM. Called before the TCB joins s->tcp.all. */
+int us_tcp_timer_init(struct us_tcp *t);
+/* Sets one timer (US_TIME_NEVER: off) and moves the TCB in the heap if
+ * its earliest deadline changed: O(log n). */
+void us_tcp_timer_set(struct us_tcp *t, enum us_tcp_timer which, us_time_t at);
+/* For a TCB that is no connection of the stack (tcp_cookie.c builds one
+ * on the C stack to send a SYN-ACK): timers off, and kept out of the heap
+ * whatever it sets. */
+void us_tcp_timer_detach(struct us_tcp *t);
+/* The heap's memory, once every TCB is gone. */
+void us_tcp_timer_fini(struct us_stack *s);
+/* For the unit tests: true when the heap holds exactly the TCBs with a
+ * timer running, each at its place, keyed on its earliest timer, and in
+ * heap order. */
+bool us_tcp_timer_heap_ok(const struct us_stack *s);
 /* RFC 6298 §5.1: arm the retransmission timer with the current RTO. */
 void us_tcp_arm_rexmt(struct us_tcp *t);
 /* SND.UNA moved on by acked (SYN and FIN included; data_acked of it were
@@ -560,7 +614,7 @@ void us_tcp_arm_keepalive(struct us_tcp *t);
 void us_tcp_start_time_wait(struct us_tcp *t);
 /* The persist timer's next interval (RFC 1122 §4.2.2.17). */
 us_time_t us_tcp_persist_interval(const struct us_tcp *t);
-/* All timers off. */
+/* All timers off: the TCB leaves the heap. */
 void us_tcp_cancel_timers(struct us_tcp *t);
 /* RFC 8985 §7.2: (re)start the loss probe timer after new data left or an
  * ACK of new data came, when the rules allow one (off otherwise). */

@@ -88,6 +88,7 @@ void us_tcp_cookie_send(struct us_tcp *l, const struct us_tcp_seg *seg)
 	struct us_tcp t;
 	memset(&t, 0, sizeof t);
 	t.s = s;
+	us_tcp_timer_detach(&t); /* zeroed, it would look like heap slot 0's */
 	t.state = US_TCP_SYN_RCVD;
 	us_tcp_child_init(&t, l, seg);
 	t.rcvq.cap = t.opt.rcvbuf;

@@ -510,7 +510,7 @@ static enum step established_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		if (seg->wnd > t->max_snd_wnd)
 			t->max_snd_wnd = seg->wnd;
 		if (seg->wnd > 0) {
-			t->t_persist = US_TIME_NEVER;
+			us_tcp_timer_set(t, US_TCP_T_PERSIST, US_TIME_NEVER);
 			t->persist_backoff = 0;
 		}
 	}
@@ -565,7 +565,8 @@ static enum step fifth_check_ack(struct us_tcp *t, const struct us_tcp_seg *seg)
 		if (r == GO_ON && fin_acked(t) && !fin_too) {
 			us_tcp_set_state(t, US_TCP_FIN_WAIT_2, "our FIN acked");
 			if (t->orphan)
-				t->t_close = s->now + US_TCP_FIN_WAIT_2_TIMEOUT;
+				us_tcp_timer_set(t, US_TCP_T_CLOSE,
+						 s->now + US_TCP_FIN_WAIT_2_TIMEOUT);
 		}
 		return r;
 	}
@@ -730,7 +731,7 @@ static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 		if (t->rcv_nxt - t->rcv_acked >= 2 * mss)
 			t->ack_now = true;
 		else if (t->t_delack == US_TIME_NEVER)
-			t->t_delack = s->now + US_TCP_DELACK;
+			us_tcp_timer_set(t, US_TCP_T_DELACK, s->now + US_TCP_DELACK);
 		us_tcp_notify(t);
 		return GO_ON;
 	}

@@ -210,7 +210,7 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	if (flags & US_TCP_ACK) {
 		/* This ACK is the one the delayed ACK timer waited for. */
 		t->rcv_acked = t->rcv_nxt;
-		t->t_delack = US_TIME_NEVER;
+		us_tcp_timer_set(t, US_TCP_T_DELACK, US_TIME_NEVER);
 		t->ack_now = false;
 		/* The right edge never moves left (RFC 9293 §3.8.6.2.2): a
 		 * scaled window rounded down may say a little less than the
@@ -423,8 +423,8 @@ static void output_data(struct us_tcp *t)
 	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_wnd == 0 && seq_lt(t->snd_nxt, data_end) && t->snd_una == t->snd_max &&
 	    t->t_persist == US_TIME_NEVER) {
-		t->t_rexmt = US_TIME_NEVER;
-		t->t_persist = t->s->now + us_tcp_persist_interval(t);
+		us_tcp_timer_set(t, US_TCP_T_REXMT, US_TIME_NEVER);
+		us_tcp_timer_set(t, US_TCP_T_PERSIST, t->s->now + us_tcp_persist_interval(t));
 	}
 }
 

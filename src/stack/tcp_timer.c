@@ -10,7 +10,10 @@
  *
  * Read tcp.h first. Every timer is a deadline in its TCB (US_TIME_NEVER when
  * off); us_tcp_poll() fires the due ones and us_tcp_next_deadline() says
- * when the next is due. There is no tick.
+ * when the next is due. There is no tick. The TCBs with a timer running sit
+ * in a binary min-heap keyed on their earliest timer ("The timer heap"
+ * below), so neither call looks at a TCB that is not due: the runtime asks
+ * both at every turn of its loop, with thousands of connections open.
  *
  *   timer      armed when                          fires
  *   t_rexmt    data, SYN or FIN in flight          resend from SND.UNA, back off
@@ -22,7 +25,9 @@
  *              recovery, nothing SACKed            new data, or the last
  *                                                  segment again
  */
+#include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
@@ -30,14 +35,219 @@
 #include "tcp_seq.h"
 #include "wire/tcp.h"
 
+/* ---- The timer heap ------------------------------------------------------------ */
+
+/*
+ * Every TCB with at least one timer running has a slot in s->tcp.heap, a
+ * binary min-heap (the array form of any algorithms textbook: the children
+ * of heap[i] are heap[2i+1] and heap[2i+2], and no child is before its
+ * parent). A slot holds the TCB and its key: the earliest of its six
+ * timers. Two equal keys are ordered newest TCB first (t->serial), the
+ * order of s->tcp.all, which the poll walked before the heap. Each TCB
+ * knows its slot (t->heap_i), so that a timer set anywhere moves it up or
+ * down in O(log n) and a TCB freed leaves from the middle.
+ *
+ * Setting a timer moves the TCB only when it changes its earliest timer: a
+ * delayed ACK cleared while none runs costs a comparison. The array has
+ * room for every TCB (us_tcp_timer_init() grows it when a TCB is made, the
+ * one place that may fail), so arming a timer never allocates.
+ */
+
+/* Does slot a fire before slot b? */
+static bool heap_before(const struct us_tcp_timer_slot *a, const struct us_tcp_timer_slot *b)
+{
+	if (a->at != b->at)
+		return a->at < b->at;
+	return a->t->serial > b->t->serial;
+}
+
+static void heap_put(struct us_tcp_module *m, uint32_t i, struct us_tcp_timer_slot slot)
+{
+	m->heap[i] = slot;
+	slot.t->heap_i = i;
+}
+
+static void heap_sift_up(struct us_tcp_module *m, uint32_t i)
+{
+	struct us_tcp_timer_slot slot = m->heap[i];
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+		if (!heap_before(&slot, &m->heap[parent]))
+			break;
+		heap_put(m, i, m->heap[parent]);
+		i = parent;
+	}
+	heap_put(m, i, slot);
+}
+
+static void heap_sift_down(struct us_tcp_module *m, uint32_t i)
+{
+	struct us_tcp_timer_slot slot = m->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= m->heap_len)
+			break;
+		if (c + 1 < m->heap_len && heap_before(&m->heap[c + 1], &m->heap[c]))
+			c++;
+		if (!heap_before(&m->heap[c], &slot))
+			break;
+		heap_put(m, i, m->heap[c]);
+		i = c;
+	}
+	heap_put(m, i, slot);
+}
+
+static void heap_remove(struct us_tcp_module *m, struct us_tcp *t)
+{
+	uint32_t i = t->heap_i;
+	t->heap_i = US_TCP_NOT_QUEUED;
+	struct us_tcp_timer_slot last = m->heap[--m->heap_len];
+	if (last.t == t)
+		return;
+	/* The last slot fills the hole, then goes where its key says. */
+	heap_put(m, i, last);
+	if (i > 0 && heap_before(&last, &m->heap[(i - 1) / 2]))
+		heap_sift_up(m, i);
+	else
+		heap_sift_down(m, i);
+}
+
+static us_time_t earliest(const struct us_tcp *t)
+{
+	us_time_t d = t->t_rexmt;
+	if (t->t_persist < d)
+		d = t->t_persist;
+	if (t->t_keep < d)
+		d = t->t_keep;
+	if (t->t_delack < d)
+		d = t->t_delack;
+	if (t->t_close < d)
+		d = t->t_close;
+	if (t->t_tlp < d)
+		d = t->t_tlp;
+	return d;
+}
+
+/* After a timer of t changed: its key, and its place in the heap. */
+static void timers_moved(struct us_tcp *t)
+{
+	struct us_tcp_module *m = &t->s->tcp;
+	if (t->heap_i == US_TCP_NEVER_QUEUED)
+		return;
+	us_time_t at = earliest(t);
+	if (t->heap_i == US_TCP_NOT_QUEUED) {
+		if (at == US_TIME_NEVER)
+			return;
+		/* Its first timer: in at the bottom (the room is there). */
+		heap_put(m, m->heap_len++, (struct us_tcp_timer_slot){ at, t });
+		heap_sift_up(m, t->heap_i);
+		return;
+	}
+	struct us_tcp_timer_slot *slot = &m->heap[t->heap_i];
+	us_time_t old = slot->at;
+	if (at == old)
+		return;
+	if (at == US_TIME_NEVER) {
+		heap_remove(m, t);
+		return;
+	}
+	slot->at = at;
+	if (at < old)
+		heap_sift_up(m, t->heap_i);
+	else
+		heap_sift_down(m, t->heap_i);
+}
+
+static us_time_t *timer_field(struct us_tcp *t, enum us_tcp_timer which)
+{
+	switch (which) {
+	case US_TCP_T_REXMT:
+		return &t->t_rexmt;
+	case US_TCP_T_PERSIST:
+		return &t->t_persist;
+	case US_TCP_T_KEEP:
+		return &t->t_keep;
+	case US_TCP_T_DELACK:
+		return &t->t_delack;
+	case US_TCP_T_CLOSE:
+		return &t->t_close;
+	case US_TCP_T_TLP:
+		return &t->t_tlp;
+	}
+	assert(0 && "no such timer");
+	return &t->t_rexmt;
+}
+
+void us_tcp_timer_set(struct us_tcp *t, enum us_tcp_timer which, us_time_t at)
+{
+	us_time_t *field = timer_field(t, which);
+	if (*field == at)
+		return;
+	*field = at;
+	timers_moved(t);
+}
+
 void us_tcp_cancel_timers(struct us_tcp *t)
 {
-	t->t_rexmt = US_TIME_NEVER;
-	t->t_persist = US_TIME_NEVER;
-	t->t_keep = US_TIME_NEVER;
-	t->t_delack = US_TIME_NEVER;
-	t->t_close = US_TIME_NEVER;
-	t->t_tlp = US_TIME_NEVER;
+	for (int w = US_TCP_T_REXMT; w <= US_TCP_T_TLP; w++)
+		*timer_field(t, (enum us_tcp_timer)w) = US_TIME_NEVER;
+	timers_moved(t);
+}
+
+int us_tcp_timer_init(struct us_tcp *t)
+{
+	struct us_tcp_module *m = &t->s->tcp;
+	if (m->heap_cap < m->n_conns + 1) {
+		uint32_t cap = m->heap_cap ? 2 * m->heap_cap : 16;
+		struct us_tcp_timer_slot *heap = realloc(m->heap, cap * sizeof *heap);
+		if (!heap)
+			return -ENOMEM;
+		m->heap = heap;
+		m->heap_cap = cap;
+	}
+	for (int w = US_TCP_T_REXMT; w <= US_TCP_T_TLP; w++)
+		*timer_field(t, (enum us_tcp_timer)w) = US_TIME_NEVER;
+	t->heap_i = US_TCP_NOT_QUEUED;
+	t->serial = ++m->serial;
+	return 0;
+}
+
+void us_tcp_timer_detach(struct us_tcp *t)
+{
+	for (int w = US_TCP_T_REXMT; w <= US_TCP_T_TLP; w++)
+		*timer_field(t, (enum us_tcp_timer)w) = US_TIME_NEVER;
+	t->heap_i = US_TCP_NEVER_QUEUED;
+}
+
+void us_tcp_timer_fini(struct us_stack *s)
+{
+	free(s->tcp.heap);
+	s->tcp.heap = NULL;
+	s->tcp.heap_len = s->tcp.heap_cap = 0;
+}
+
+bool us_tcp_timer_heap_ok(const struct us_stack *s)
+{
+	const struct us_tcp_module *m = &s->tcp;
+	uint32_t running = 0;
+	for (const struct us_tcp *t = m->all; t; t = t->next_all) {
+		us_time_t at = earliest(t);
+		if (at == US_TIME_NEVER) {
+			if (t->heap_i != US_TCP_NOT_QUEUED)
+				return false;
+			continue;
+		}
+		running++;
+		if (t->heap_i >= m->heap_len || m->heap[t->heap_i].t != t ||
+		    m->heap[t->heap_i].at != at)
+			return false;
+	}
+	if (running != m->heap_len || m->heap_cap < m->n_conns)
+		return false;
+	for (uint32_t i = 1; i < m->heap_len; i++)
+		if (heap_before(&m->heap[i], &m->heap[(i - 1) / 2]))
+			return false;
+	return true;
 }
 
 /* RFC 6928 §2: "IW = min (10*MSS, max (2*MSS, 14600))" (10 segments of
@@ -78,17 +288,19 @@ static us_time_t current_rto(const struct us_tcp *t)
 
 void us_tcp_arm_rexmt(struct us_tcp *t)
 {
-	t->t_rexmt = t->s->now + current_rto(t);
-	t->t_persist = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_PERSIST, US_TIME_NEVER);
+	us_tcp_timer_set(t, US_TCP_T_REXMT, t->s->now + current_rto(t));
 }
 
 void us_tcp_start_time_wait(struct us_tcp *t)
 {
 	us_time_t msl = t->s->cfg.tcp_msl > 0 ? t->s->cfg.tcp_msl : US_TCP_DEFAULT_MSL;
-	us_time_t delack = t->t_delack;
-	us_tcp_cancel_timers(t);
-	t->t_delack = delack;
-	t->t_close = t->s->now + 2 * msl;
+	/* Every timer off but a delayed ACK still owed. */
+	us_tcp_timer_set(t, US_TCP_T_REXMT, US_TIME_NEVER);
+	us_tcp_timer_set(t, US_TCP_T_PERSIST, US_TIME_NEVER);
+	us_tcp_timer_set(t, US_TCP_T_KEEP, US_TIME_NEVER);
+	us_tcp_timer_set(t, US_TCP_T_TLP, US_TIME_NEVER);
+	us_tcp_timer_set(t, US_TCP_T_CLOSE, t->s->now + 2 * msl);
 }
 
 void us_tcp_arm_keepalive(struct us_tcp *t)
@@ -111,14 +323,13 @@ void us_tcp_arm_keepalive(struct us_tcp *t)
 		break;
 	}
 	if (!on) {
-		t->t_keep = US_TIME_NEVER;
+		us_tcp_timer_set(t, US_TCP_T_KEEP, US_TIME_NEVER);
 		return;
 	}
 	/* RFC 1122 §4.2.3.6: probes only "when no data or acknowledgement
 	 * packets have been received for the connection within an interval". */
-	t->t_keep = t->last_rcv + US_SEC(t->keepidle_s);
-	if (t->t_keep < t->s->now)
-		t->t_keep = t->s->now;
+	us_time_t at = t->last_rcv + US_SEC(t->keepidle_s);
+	us_tcp_timer_set(t, US_TCP_T_KEEP, at < t->s->now ? t->s->now : at);
 }
 
 /* ---- Round-trip time (RFC 6298 §2) ------------------------------------------ */
@@ -302,7 +513,7 @@ void us_tcp_ack_advanced(struct us_tcp *t, uint32_t acked, uint32_t ack, uint32_
 	 * the retransmission timer." (5.3) "When an ACK is received that
 	 * acknowledges new data, restart the retransmission timer". */
 	if (t->snd_una == t->snd_max)
-		t->t_rexmt = US_TIME_NEVER;
+		us_tcp_timer_set(t, US_TCP_T_REXMT, US_TIME_NEVER);
 	else
 		us_tcp_arm_rexmt(t);
 
@@ -514,9 +725,10 @@ static bool tlp_may_probe(const struct us_tcp *t)
 
 void us_tcp_arm_tlp(struct us_tcp *t)
 {
-	t->t_tlp = US_TIME_NEVER;
-	if (!tlp_may_probe(t))
+	if (!tlp_may_probe(t)) {
+		us_tcp_timer_set(t, US_TCP_T_TLP, US_TIME_NEVER);
 		return;
+	}
 	/* §7.2.1: "If an SRTT estimate is available: PTO = 2 * SRTT; If
 	 * FlightSize is equal to one segment: PTO += WCDelAckT; Else: PTO =
 	 * 1 sec". The lone segment's ACK may be a delayed one. */
@@ -529,14 +741,14 @@ void us_tcp_arm_tlp(struct us_tcp *t)
 	/* "If TCP_RTO_expiration < Now + PTO: PTO = TCP_RTO_expiration -
 	 * Now": the probe then goes in the RTO's place. */
 	us_time_t at = t->s->now + pto;
-	t->t_tlp = at < t->t_rexmt ? at : t->t_rexmt;
+	us_tcp_timer_set(t, US_TCP_T_TLP, at < t->t_rexmt ? at : t->t_rexmt);
 }
 
 /* RFC 8985 §7.3. */
 static bool tlp_fires(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
-	t->t_tlp = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_TLP, US_TIME_NEVER);
 	if (!tlp_may_probe(t))
 		return false;
 	/* "the sender MUST check whether both of the following conditions
@@ -673,7 +885,7 @@ static bool give_up(struct us_tcp *t)
 static bool rexmt_fires(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
-	t->t_rexmt = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_REXMT, US_TIME_NEVER);
 	uint32_t limit = US_TCP_DATA_RETRIES;
 	if (t->state == US_TCP_SYN_SENT)
 		limit = US_TCP_SYN_RETRIES;
@@ -730,7 +942,7 @@ us_time_t us_tcp_persist_interval(const struct us_tcp *t)
 static bool persist_fires(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
-	t->t_persist = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_PERSIST, US_TIME_NEVER);
 	uint32_t data_end = us_tcp_snd_end(t);
 	if (t->snd_wnd != 0 || !seq_lt(t->snd_nxt, data_end))
 		return false;
@@ -740,7 +952,7 @@ static bool persist_fires(struct us_tcp *t)
 		t->snd_max = t->snd_nxt + 1;
 	if (t->persist_backoff < 16)
 		t->persist_backoff++;
-	t->t_persist = s->now + us_tcp_persist_interval(t);
+	us_tcp_timer_set(t, US_TCP_T_PERSIST, s->now + us_tcp_persist_interval(t));
 	return false;
 }
 
@@ -751,12 +963,12 @@ static bool persist_fires(struct us_tcp *t)
 static bool keep_fires(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
-	t->t_keep = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_KEEP, US_TIME_NEVER);
 	if (!t->keepalive)
 		return false;
 	/* Data in flight: the retransmission timer watches the peer. */
 	if (t->snd_una != t->snd_max) {
-		t->t_keep = s->now + US_SEC(t->keepidle_s);
+		us_tcp_timer_set(t, US_TCP_T_KEEP, s->now + US_SEC(t->keepidle_s));
 		return false;
 	}
 	if (t->keep_probes >= t->keepcnt)
@@ -764,13 +976,13 @@ static bool keep_fires(struct us_tcp *t)
 	us_count(s, US_CTR_TCP_KEEPALIVE_PROBES);
 	us_tcp_send_segment(t, t->snd_una - 1, 0, US_TCP_ACK);
 	t->keep_probes++;
-	t->t_keep = s->now + US_SEC(t->keepintvl_s);
+	us_tcp_timer_set(t, US_TCP_T_KEEP, s->now + US_SEC(t->keepintvl_s));
 	return false;
 }
 
 static bool delack_fires(struct us_tcp *t)
 {
-	t->t_delack = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_DELACK, US_TIME_NEVER);
 	us_count(t->s, US_CTR_TCP_DELAYED_ACKS);
 	us_tcp_send_ack(t);
 	return false;
@@ -781,60 +993,47 @@ static bool delack_fires(struct us_tcp *t)
  * orphaned FIN_WAIT_2 (tcp.h). */
 static bool close_fires(struct us_tcp *t)
 {
-	t->t_close = US_TIME_NEVER;
+	us_tcp_timer_set(t, US_TCP_T_CLOSE, US_TIME_NEVER);
 	return us_tcp_drop(t, 0, t->state == US_TCP_TIME_WAIT ? "2MSL timeout"
 							       : "FIN_WAIT_2 timeout");
 }
 
-static us_time_t earliest(const struct us_tcp *t)
+/* The due timers of t, in a fixed order; one that ends the connection
+ * frees an orphan, and then there is nothing more to do. */
+static void fire_due(struct us_tcp *t, us_time_t now)
 {
-	us_time_t d = t->t_rexmt;
-	if (t->t_persist < d)
-		d = t->t_persist;
-	if (t->t_keep < d)
-		d = t->t_keep;
-	if (t->t_delack < d)
-		d = t->t_delack;
-	if (t->t_close < d)
-		d = t->t_close;
-	if (t->t_tlp < d)
-		d = t->t_tlp;
-	return d;
+	if (t->t_delack <= now && delack_fires(t))
+		return;
+	/* A probe due with the RTO goes in its place (RFC 8985 §7.2) and
+	 * re-arms it. */
+	if (t->t_tlp <= now && tlp_fires(t))
+		return;
+	if (t->t_rexmt <= now && rexmt_fires(t))
+		return;
+	if (t->t_persist <= now && persist_fires(t))
+		return;
+	if (t->t_keep <= now && keep_fires(t))
+		return;
+	if (t->t_close <= now && close_fires(t))
+		return;
 }
 
 void us_tcp_poll(struct us_stack *s)
 {
+	struct us_tcp_module *m = &s->tcp;
 	us_time_t now = s->now;
-	struct us_tcp *next;
-	for (struct us_tcp *t = s->tcp.all; t; t = next) {
-		next = t->next_all;
-		if (earliest(t) > now)
-			continue;
-		/* A timer that ends the connection frees an orphan: stop. */
-		if (t->t_delack <= now && delack_fires(t))
-			continue;
-		/* A probe due with the RTO goes in its place (RFC 8985
-		 * §7.2) and re-arms it. */
-		if (t->t_tlp <= now && tlp_fires(t))
-			continue;
-		if (t->t_rexmt <= now && rexmt_fires(t))
-			continue;
-		if (t->t_persist <= now && persist_fires(t))
-			continue;
-		if (t->t_keep <= now && keep_fires(t))
-			continue;
-		if (t->t_close <= now && close_fires(t))
-			continue;
+	/* The top of the heap, while it is due: each firing moves the TCB
+	 * down (its timers are off or later now) or out. At most as many
+	 * firings as TCBs had timers: one that re-armed itself at `now` would
+	 * otherwise come back at once; it waits for the next poll. */
+	for (uint32_t budget = m->heap_len; budget > 0; budget--) {
+		if (m->heap_len == 0 || m->heap[0].at > now)
+			break;
+		fire_due(m->heap[0].t, now);
 	}
 }
 
 us_time_t us_tcp_next_deadline(const struct us_stack *s)
 {
-	us_time_t d = US_TIME_NEVER;
-	for (const struct us_tcp *t = s->tcp.all; t; t = t->next_all) {
-		us_time_t e = earliest(t);
-		if (e < d)
-			d = e;
-	}
-	return d;
+	return s->tcp.heap_len ? s->tcp.heap[0].at : US_TIME_NEVER;
 }

@@ -25,6 +25,12 @@
  *                                           deterministic (same seed, same
  *                                           run): how the congestion control
  *                                           and loss recovery fare
+ *   bench-core short [--conns N] [--held M] N short connections (default
+ *                                           2,000) on a virtual clock, one
+ *                                           per millisecond, with M idle
+ *                                           ones held (default 0): the
+ *                                           core's work per connection,
+ *                                           driven as the runtime drives it
  *
  * The cable is a pair of frame queues that this program owns: a stack's
  * transmit callback copies the frame into the queue towards the other
@@ -250,7 +256,7 @@ static struct us_tcp *listen_on_b(int backlog)
 	return l;
 }
 
-static struct us_tcp *connect_a(void)
+static struct us_tcp *connect_a_at(us_time_t now)
 {
 	int err;
 	struct us_tcp *t = us_tcp_open(A.s, US_AF_INET, NULL, NULL, &err);
@@ -259,12 +265,17 @@ static struct us_tcp *connect_a(void)
 		fprintf(stderr, "bench-core: us_tcp_open: %s\n", strerror(-err));
 		exit(1);
 	}
-	int rc = us_tcp_connect(t, stack_now(), &to);
+	int rc = us_tcp_connect(t, now, &to);
 	if (rc != -EINPROGRESS) {
 		fprintf(stderr, "bench-core: us_tcp_connect: %s\n", strerror(-rc));
 		exit(1);
 	}
 	return t;
+}
+
+static struct us_tcp *connect_a(void)
+{
+	return connect_a_at(stack_now());
 }
 
 static int bulk(unsigned long long total, uint32_t mtu)
@@ -511,10 +522,129 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: bench-core bulk [--classic] [--bytes N] [--mtu N]\n"
 		"       bench-core idle [--conns N]\n"
+		"       bench-core short [--conns N] [--held M]\n"
 		"       bench-core path [--bytes N] [--rtt-ms N] [--rate-mbit N] [--loss PCT]\n"
 		"                       [--ack-loss PCT] [--seed N] [--cc newreno|cubic]\n"
 		"                       [--no-sack] [--classic] [--trace-ms N]\n");
 	return 2;
+}
+
+/* One turn of the runtime's loop (src/api/runtime.c): poll, then ask for
+ * the next deadline; a socket call (src/api/socket.c) asks for it before
+ * and after. */
+static void turn(struct node *n, us_time_t now)
+{
+	us_stack_poll(n->s, now);
+	(void)us_stack_next_deadline(n->s);
+}
+
+static void socket_call(struct node *n)
+{
+	(void)us_stack_next_deadline(n->s);
+	(void)us_stack_next_deadline(n->s);
+}
+
+/* pump(), with a turn of the receiving stack after each frame, as the
+ * stack thread takes one. */
+static void pump_turns(us_time_t now)
+{
+	for (int round = 0; round < 64; round++) {
+		uint32_t moved = 0;
+		struct queue *qs[2] = { &q_ab, &q_ba };
+		struct node *to[2] = { &B, &A };
+		for (int d = 0; d < 2; d++) {
+			for (uint32_t k = qs[d]->count; k > 0; k--, moved++) {
+				struct queue *q = qs[d];
+				us_stack_input(to[d]->s, now, to[d]->ifindex,
+					       q->mem + (size_t)q->head * q->slot, q->len[q->head]);
+				q->head = (q->head + 1) % QUEUE_FRAMES;
+				q->count--;
+				turn(to[d], now);
+			}
+		}
+		if (!moved)
+			return;
+	}
+}
+
+/* The clock moves to t, every deadline on the way firing at its time. */
+static void advance(us_time_t *now, us_time_t t)
+{
+	for (int i = 0; i < 100000; i++) {
+		us_time_t da = us_stack_next_deadline(A.s), db = us_stack_next_deadline(B.s);
+		us_time_t d = da < db ? da : db;
+		if (d > t)
+			break;
+		if (d > *now)
+			*now = d;
+		turn(&A, *now);
+		turn(&B, *now);
+		pump_turns(*now);
+	}
+	*now = t;
+	turn(&A, *now);
+	turn(&B, *now);
+	pump_turns(*now);
+}
+
+/* Short connections (the benchmark's "short connections" row, without the
+ * sockets): A connects, sends one byte; B accepts, reads it and closes
+ * first, so B holds each connection in TIME_WAIT for 60 s; A reads the
+ * end and closes. One per millisecond of a virtual clock, so the TIME_WAIT
+ * population grows by a thousand a second, as on a busy server. Run it
+ * under valgrind --tool=callgrind for instructions per connection. */
+static int shortconns(int n, int held)
+{
+	node_up(&A, &q_ab, "a", 1, 1500);
+	node_up(&B, &q_ba, "b", 2, 1500);
+	struct us_tcp *l = listen_on_b(US_TCP_MAX_BACKLOG);
+	us_time_t now = clock_us();
+	int err;
+	for (int i = 0; i < held; i++) {
+		connect_a_at(now);
+		if ((i & 63) == 63 || i == held - 1) {
+			pump(now);
+			while (us_tcp_accept(l, NULL, NULL, NULL, &err))
+				;
+		}
+	}
+	advance(&now, now + US_MSEC(1));
+	double c0 = cpu_s();
+	uint8_t byte = 'x', buf[16];
+	for (int i = 0; i < n; i++) {
+		struct us_tcp *c = connect_a_at(now);
+		socket_call(&A);
+		pump_turns(now);
+		struct us_tcp *srv = us_tcp_accept(l, NULL, NULL, NULL, &err);
+		socket_call(&B);
+		if (!srv || us_tcp_send(c, now, &byte, 1) != 1) {
+			fprintf(stderr, "bench-core: connection %d failed\n", i);
+			return 1;
+		}
+		socket_call(&A);
+		pump_turns(now);
+		if (us_tcp_recv(srv, now, buf, sizeof buf) != 1) {
+			fprintf(stderr, "bench-core: connection %d: no byte\n", i);
+			return 1;
+		}
+		socket_call(&B);
+		us_tcp_close(srv, now);
+		socket_call(&B);
+		pump_turns(now);
+		if (us_tcp_recv(c, now, buf, sizeof buf) != 0) {
+			fprintf(stderr, "bench-core: connection %d: no end\n", i);
+			return 1;
+		}
+		socket_call(&A);
+		us_tcp_close(c, now);
+		socket_call(&A);
+		pump_turns(now);
+		advance(&now, now + US_MSEC(1));
+	}
+	double cpu = cpu_s() - c0;
+	printf("RESULT conns=%d held=%d cpu_s=%.3f cpu_us_per_conn=%.2f b_tcbs=%zu\n", n, held, cpu,
+	       cpu * 1e6 / n, us_stack_tcp_table(B.s, NULL, 0));
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -523,7 +653,7 @@ int main(int argc, char **argv)
 		return usage();
 	bool is_path = !strcmp(argv[1], "path");
 	unsigned long long bytes = is_path ? 20000000ull : 1000000000ull;
-	long mtu = 1500, conns = 10000;
+	long mtu = 1500, conns = -1, held = 0;
 	double rtt_ms = 20, mbit = 100, loss = 0, ack_loss = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -544,6 +674,8 @@ int main(int argc, char **argv)
 			mtu = atol(v);
 		else if (!strcmp(o, "--conns"))
 			conns = atol(v);
+		else if (!strcmp(o, "--held"))
+			held = atol(v);
 		else if (!strcmp(o, "--rtt-ms"))
 			rtt_ms = atof(v);
 		else if (!strcmp(o, "--rate-mbit"))
@@ -565,6 +697,18 @@ int main(int argc, char **argv)
 	}
 	if (!rng_state)
 		rng_state = 1; /* xorshift never leaves zero */
+	if (!strcmp(argv[1], "short")) {
+		/* Every connection stays in TIME_WAIT: all of them, held ones
+		 * included, must fit under US_TCP_MAX_CONNS. */
+		if (conns < 0)
+			conns = 2000;
+		if (conns > 0 && held >= 0 && conns + held <= 16000)
+			return shortconns((int)conns, (int)held);
+		fprintf(stderr, "bench-core: short: 1 <= conns, 0 <= held, conns + held <= 16000\n");
+		return 2;
+	}
+	if (conns < 0)
+		conns = 10000;
 	if (!strcmp(argv[1], "bulk") && bytes > 0 && bytes <= 100000000000ull && mtu >= 1280 &&
 	    mtu <= 65000)
 		return bulk(bytes, (uint32_t)mtu);
