@@ -1660,8 +1660,12 @@ START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 		pthread_join(sd[i].t, NULL);
 	pthread_join(churn, NULL);
 
-	/* Until everything sent has been read or dropped, and every reader
-	 * waits (the poller counts as one more waiter on each socket). */
+	/* Until datagrams have arrived (the senders are done, but under load
+	 * the frames may still be on the link or waiting for ARP/ND: closing
+	 * now would find none received), and every reader waits again (the
+	 * poller counts as one more waiter on each socket). */
+	for (int i = 0; i < 20000 && atomic_load(&st.received) == 0; i++)
+		us_test_sleep_ms(1);
 	us_test_wait_blocked(st.rx[0], 3);
 	for (int i = 1; i < RX_SOCKS; i++)
 		us_test_wait_blocked(st.rx[i], 2);
