@@ -122,9 +122,9 @@ struct us_runtime {
 us_time_t us_runtime_monotonic_us(void);
 
 /* Busy polling, from a socket call waiting without the core lock: reads
- * what the driver has and gives it to the core, as the stack thread does.
- * Does nothing (false) when another thread is reading the driver or rt is
- * stopping; true when it read at least one frame. */
+ * one frame from the driver and gives it to the core, as the stack thread
+ * does. Does nothing (false) when another thread is reading the driver or
+ * rt is stopping; true when it read a frame. */
 bool us_runtime_busy_poll_driver(struct us_runtime *rt);
 
 /* A pause for a spinning thread: the CPU's spin-wait hint. */
