@@ -25,11 +25,10 @@
  * busy_poll_us of the last frame received or sent, keeps reading the
  * driver without sleeping (stack_busy_poll()), and a socket call that
  * would wait spins for up to the same time first (socket.c's
- * busy_wait()), reading the driver itself, one frame at a time; while it
- * does, the stack thread sleeps as usual. Frames are read under rx_lock,
- * by one thread at a time, so they enter the core in order. Every spin
- * ends busy_poll_us after the last frame at the latest; an idle stack
- * sleeps exactly as without it.
+ * busy_wait()), reading the driver itself when no other thread is. Frames
+ * are read under rx_lock, by one thread at a time, so they enter the core
+ * in order. Every spin ends busy_poll_us after the last frame at the
+ * latest; an idle stack sleeps exactly as without it.
  *
  * Offloads (us_runtime_config.offloads, docs/performance.md): the TAP
  * device is opened with a virtio-net header, the interface takes what the
@@ -326,11 +325,10 @@ static bool busy_poll_recent(struct us_runtime *rt, us_time_t t)
 
 /*
  * Busy polling in the stack thread, instead of sleeping in ppoll: while
- * the last frame in or out is less than busy_poll_us old and no socket
- * call spins (it reads the driver then), read the driver and look at
- * kicked (us_runtime_wake()) in turn. True when the loop must go round
- * again at once: frames came, a wake came, or the core's deadline (on the
- * runtime's clock) has come; false when it may sleep.
+ * the last frame in or out is less than busy_poll_us old, read the driver
+ * and look at kicked (us_runtime_wake()) in turn. True when the loop must
+ * go round again at once: frames came, a wake came, or the core's deadline
+ * (on the runtime's clock) has come; false when it may sleep.
  */
 static bool stack_busy_poll(struct us_runtime *rt, us_time_t deadline)
 {
@@ -346,11 +344,6 @@ static bool stack_busy_poll(struct us_runtime *rt, us_time_t deadline)
 			break;
 		}
 		if (atomic_load(&rt->kicked))
-			break;
-		/* A socket call spinning reads the driver itself: one
-		 * spinner per runtime is enough (two would fight over the
-		 * frames and over two cores with the peer). */
-		if (atomic_load(&rt->app_spinners))
 			break;
 		if (deadline != US_TIME_NEVER && !rt->clock.is_virtual &&
 		    us_runtime_now(rt) >= deadline) {

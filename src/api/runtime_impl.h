@@ -111,11 +111,10 @@ struct us_runtime {
 };
 
 /* Socket calls of one runtime that may spin at once; the others sleep at
- * once. While one spins (reading the driver itself), the stack thread
- * does not: more spinners than cores starve the threads that do the work
- * (the stack threads, the peer), which a test with a dozen waiting threads
- * on two cores showed, and the ping-pong was slower with both spinning
- * (median 23 us against 8 over a dozen runs each). */
+ * once. With the stack thread, at most two threads per runtime spin: more
+ * spinners than cores would starve the threads that do the work (the
+ * stack threads, the peer), which a test with a dozen waiting threads on
+ * two cores showed. */
 #define US_BUSY_POLL_APP_SPINNERS 1
 
 /* CLOCK_MONOTONIC in microseconds (busy polling is timed on it whatever
