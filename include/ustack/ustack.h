@@ -54,8 +54,11 @@ struct us_runtime_config {
 	 * frame received or sent, the stack thread keeps reading the driver
 	 * instead of sleeping, and a socket call that would wait spins first
 	 * (reading the driver itself when no other thread does) before it
-	 * sleeps. Costs CPU: up to two threads spinning while traffic flows;
-	 * none once the link has been quiet for this long. 0 (the default):
+	 * sleeps (at most one call per runtime spins). Costs CPU: up to two
+	 * threads spinning while traffic flows, and up to this long after
+	 * each burst; nothing once the link has been quiet for this long. It
+	 * serves small request/response exchanges; a flood of datagrams to
+	 * one reader is received slower with it. 0 (the default):
 	 * off, every wait sleeps at once. At most 1000000; more is EINVAL.
 	 * The driver's recv is then called from socket calls' threads too,
 	 * never two at once. */
