@@ -322,8 +322,9 @@ static struct timespec monotonic_after(us_time_t wait_us)
 }
 
 /* A spinning waiter yields its CPU once every this many turns (the
- * stack thread, or the peer on a small machine, may need it). */
-#define SPIN_YIELD_EVERY 8
+ * stack thread, or the peer on a small machine, may need it; runtime.c's
+ * BUSY_POLL_YIELD_EVERY says why every turn). */
+#define SPIN_YIELD_EVERY 1
 
 /*
  * Core lock held (and held again on return): spins, the lock released,
