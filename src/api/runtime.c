@@ -78,7 +78,7 @@
  * thread go on to the end of its slice rather than preempt it at a wake.
  * Every turn: with 16 (a readv each, ~1 us) the kernel's ping-pong client
  * waited 16-18 us for its CPU (perf sched), and rr.u.bp was 7-21 us
- * (median 14); with 1, 7.2-9.9 us (median 8.7), in the same session. */
+ * (median 14); with 1, 7.2-9.9 us (median 8.5), in the same session. */
 #define BUSY_POLL_YIELD_EVERY 1
 
 /* The API lock and what it guards here (the socket table is socket.c's). */
