@@ -139,6 +139,15 @@ const char *us_cli_mtu(struct us_cli_link *l, const char *arg)
 	return NULL;
 }
 
+const char *us_cli_busy_poll(struct us_cli_link *l, const char *arg)
+{
+	long v;
+	if (us_cli_long(arg, 0, 1000000, &v))
+		return "busy-poll microseconds must be 0..1000000";
+	l->cfg.busy_poll_us = (uint32_t)v;
+	return NULL;
+}
+
 const char *us_cli_log_level(struct us_cli_link *l, const char *arg)
 {
 	static const char *const names[] = { "quiet", "info", "drop", "debug" };
@@ -410,6 +419,9 @@ bool us_cli_link_option(struct us_cli_link *l, int opt, const char *arg, const c
 	case US_CLI_OPT_OFFLOAD:
 		/* TAP offloads: virtio-net header, TSO, checksum offload. */
 		l->cfg.offloads = true;
+		return true;
+	case US_CLI_OPT_BUSY_POLL:
+		*err = us_cli_busy_poll(l, arg);
 		return true;
 	case US_CLI_OPT_LOG:
 		*err = us_cli_log_level(l, arg);

@@ -2,7 +2,7 @@
 /*
  * tools/cli.h - command-line helpers shared by ustack-demo, ustack-ping and
  * ustack-lookup: the flags that bring a runtime up on a TAP device (--tap,
- * --ip4, --ip6, --gw4, --mac, --mtu, --pcap, --log, --offload) and name resolution
+ * --ip4, --ip6, --gw4, --mac, --mtu, --pcap, --log, --offload, --busy-poll) and name resolution
  * (--dns, --host), parsed the same way in every tool, the trace hook that
  * prints the core's messages to stderr, and waits for the link and for
  * IPv6 duplicate address detection.
@@ -66,6 +66,8 @@ const char *us_cli_gw4(struct us_cli_link *l, const char *arg);
 const char *us_cli_mac(struct us_cli_link *l, const char *arg);
 /* --mtu N, 1280..65535. */
 const char *us_cli_mtu(struct us_cli_link *l, const char *arg);
+/* --busy-poll US: us_runtime_config.busy_poll_us, 0..1000000. */
+const char *us_cli_busy_poll(struct us_cli_link *l, const char *arg);
 /* --log quiet|info|drop|debug. */
 const char *us_cli_log_level(struct us_cli_link *l, const char *arg);
 /* --dns ADDR: the name server for us_getaddrinfo(), a numeric IPv4 or IPv6
@@ -90,6 +92,7 @@ enum us_cli_opt {
 	US_CLI_OPT_DNS,
 	US_CLI_OPT_HOST,
 	US_CLI_OPT_OFFLOAD,
+	US_CLI_OPT_BUSY_POLL,
 };
 #define US_CLI_LINK_OPTIONS                                                                        \
 	{ "tap", required_argument, 0, US_CLI_OPT_TAP },                                           \
@@ -100,7 +103,8 @@ enum us_cli_opt {
 		{ "mtu", required_argument, 0, US_CLI_OPT_MTU },                                   \
 		{ "pcap", required_argument, 0, US_CLI_OPT_PCAP },                                 \
 		{ "log", required_argument, 0, US_CLI_OPT_LOG },                                   \
-		{ "offload", no_argument, 0, US_CLI_OPT_OFFLOAD }
+		{ "offload", no_argument, 0, US_CLI_OPT_OFFLOAD },                                 \
+		{ "busy-poll", required_argument, 0, US_CLI_OPT_BUSY_POLL }
 #define US_CLI_NAME_OPTIONS                                                                        \
 	{ "dns", required_argument, 0, US_CLI_OPT_DNS },                                           \
 		{ "host", required_argument, 0, US_CLI_OPT_HOST }

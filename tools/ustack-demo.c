@@ -79,6 +79,9 @@ static const char usage[] =
 	"  --mtu N                1280..65535 (default the device's)\n"
 	"  --offload              TAP offloads: TSO and checksum offload (virtio-net\n"
 	"                         header; docs/performance.md)\n"
+	"  --busy-poll US         busy polling for latency: spin up to US microseconds\n"
+	"                         after traffic before sleeping (default 0: off; costs\n"
+	"                         CPU; docs/performance.md)\n"
 	"  --dns ADDR, --host NAME=ADDR  the stack's resolver\n"
 	"Services (all by default):\n"
 	"  --services LIST        a comma list of udp-echo, echo, discard, chargen,\n"
@@ -346,6 +349,8 @@ static void print_banner(const struct us_cli_link *l, const struct addr_view *v,
 		printf(", offloads%s%s%s", offloads & US_OFFLOAD_CSUM ? " csum" : " none",
 		       offloads & US_OFFLOAD_TSO4 ? " tso4" : "",
 		       offloads & US_OFFLOAD_TSO6 ? " tso6" : "");
+	if (cfg->busy_poll_us)
+		printf(", busy polling %u us", cfg->busy_poll_us);
 	printf("\n");
 
 	printf("from the kernel side of %s:", cfg->tap_name);

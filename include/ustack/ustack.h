@@ -49,6 +49,20 @@ struct us_runtime_config {
 	 * driver given in `driver` is taken at its word). false (the
 	 * default): plain frames. */
 	bool offloads;
+	/* Busy polling, for latency (docs/performance.md; Linux's
+	 * net.core.busy_poll): for up to this many microseconds after the last
+	 * frame received or sent, the stack thread keeps reading the driver
+	 * instead of sleeping, and a socket call that would wait spins first
+	 * (reading the driver itself when no other thread does) before it
+	 * sleeps (at most one call per runtime spins). Costs CPU: up to two
+	 * threads spinning while traffic flows, and up to this long after
+	 * each burst; nothing once the link has been quiet for this long. It
+	 * serves small request/response exchanges; a flood of datagrams to
+	 * one reader is received slower with it. 0 (the default):
+	 * off, every wait sleeps at once. At most 1000000; more is EINVAL.
+	 * The driver's recv is then called from socket calls' threads too,
+	 * never two at once. */
+	uint32_t busy_poll_us;
 
 	uint8_t mac[US_ETH_ALEN];   /* the stack's MAC; all zero picks a random locally administered one */
 	uint32_t mtu;               /* 0: the driver's */

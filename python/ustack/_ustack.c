@@ -441,10 +441,10 @@ static int stack_init(StackObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "tap", "ipv4", "ipv6", "gateway", "mac", "mtu", "pcap",
 				  "link", "dns", "hosts", "msl", "dad", "log", "seed",
-				  "default", NULL };
+				  "default", "busy_poll", NULL };
 	const char *tap = "tap0", *ipv4 = "198.51.100.2/24", *ipv6 = "2001:db8:1::2/64";
 	const char *gateway = NULL, *mac = NULL, *pcap = NULL;
-	unsigned int mtu = 0;
+	unsigned int mtu = 0, busy_poll = 0;
 	PyObject *link = Py_None, *dns = Py_None, *hosts = Py_None, *log = Py_None;
 	PyObject *msl = Py_None, *seed = Py_None, *dflt = Py_None;
 	int dad = 1;
@@ -452,10 +452,14 @@ static int stack_init(StackObject *self, PyObject *args, PyObject *kw)
 		PyErr_SetString(PyExc_RuntimeError, "this Stack is running");
 		return -1;
 	}
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|zzzzzIzOOOOpOOO:Stack", kwlist, &tap, &ipv4,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|zzzzzIzOOOOpOOOI:Stack", kwlist, &tap, &ipv4,
 					 &ipv6, &gateway, &mac, &mtu, &pcap, &link, &dns, &hosts,
-					 &msl, &dad, &log, &seed, &dflt))
+					 &msl, &dad, &log, &seed, &dflt, &busy_poll))
 		return -1;
+	if (busy_poll > 1000000) {
+		PyErr_SetString(PyExc_ValueError, "busy_poll: microseconds, at most 1000000");
+		return -1;
+	}
 
 	struct us_runtime_config cfg;
 	memset(&cfg, 0, sizeof cfg);
@@ -484,6 +488,7 @@ static int stack_init(StackObject *self, PyObject *args, PyObject *kw)
 	if (mac && parse_mac(mac, cfg.mac) < 0)
 		return -1;
 	cfg.mtu = mtu;
+	cfg.busy_poll_us = busy_poll;
 	cfg.pcap_path = pcap;
 	if (parse_dns(dns, &cfg.dns_server) < 0 || parse_log(log, &self->log) < 0)
 		return -1;

@@ -12,7 +12,9 @@
  *    and for the socket state kept beside it. Socket calls wait on condition
  *    variables tied to it.
  * A poll waiter's own mutex (socket.c) may be taken with a core lock held,
- * never the other way round.
+ * never the other way round. A third, rt->rx_lock, is held by whichever
+ * thread reads the driver (the stack thread, or a busy-polling socket
+ * call): it is taken before the core lock, never with it held.
  *
  * A runtime's life, as seen from the sockets: us_runtime_stop() first marks
  * it dead under the API lock (no call can start on it: ENETDOWN), joins the
@@ -51,8 +53,37 @@ struct us_runtime {
 	us_time_t core_now; /* the time given to the core call in progress */
 	bool pcap_dirty;    /* written since the last flush */
 
-	uint8_t *rx_buf;
+	uint8_t *rx_buf;   /* under rx_lock */
 	uint32_t offloads; /* enum us_offload bits the interface uses */
+
+	/*
+	 * Busy polling (us_runtime_config.busy_poll_us, docs/performance.md).
+	 * Frames are read by one thread at a time, under rx_lock, so that they
+	 * enter the core in the order the link gave them. busy_poll_us is
+	 * fixed at start (0: off). The other fields are atomics, read and
+	 * written without any lock:
+	 *  - last_io_us: CLOCK_MONOTONIC time of the last frame received or
+	 *    sent. Polling happens only within busy_poll_us of it (adaptive:
+	 *    an idle stack never spins).
+	 *  - spinning / kicked: the stack thread is polling instead of
+	 *    sleeping in ppoll; us_runtime_wake() then sets kicked instead of
+	 *    writing the eventfd. Both sequentially consistent: the waker
+	 *    stores kicked then loads spinning, the stack thread stores
+	 *    spinning = false then exchanges kicked, so one of the two sees
+	 *    the other (no wake is lost).
+	 */
+	pthread_mutex_t rx_lock;
+	us_time_t busy_poll_us;
+	atomic_int_fast64_t last_io_us;
+	atomic_bool spinning;
+	atomic_bool kicked;
+	atomic_uint app_spinners; /* socket calls spinning now (at most US_BUSY_POLL_APP_SPINNERS) */
+	/* What busy polling did (relaxed counts; the unit tests read them):
+	 * frames read while polling, by either thread; socket waits that
+	 * spun; and those whose spin saw the event, so they never slept. */
+	atomic_uint_fast64_t bp_frames;
+	atomic_uint_fast64_t bp_spins;
+	atomic_uint_fast64_t bp_hits;
 
 	/* Under the core lock. */
 	struct us_sock *socks;        /* the runtime's open sockets (socket.c) */
@@ -78,6 +109,26 @@ struct us_runtime {
 	double dns_timeout;          /* seconds per try */
 	int dns_tries;
 };
+
+/* Socket calls of one runtime that may spin at once; the others sleep at
+ * once. With the stack thread, at most two threads per runtime spin: more
+ * spinners than cores would starve the threads that do the work (the
+ * stack threads, the peer), which a test with a dozen waiting threads on
+ * two cores showed. */
+#define US_BUSY_POLL_APP_SPINNERS 1
+
+/* CLOCK_MONOTONIC in microseconds (busy polling is timed on it whatever
+ * the runtime's clock). */
+us_time_t us_runtime_monotonic_us(void);
+
+/* Busy polling, from a socket call waiting without the core lock: reads
+ * one frame from the driver and gives it to the core, as the stack thread
+ * does. Does nothing (false) when another thread is reading the driver or
+ * rt is stopping; true when it read a frame. */
+bool us_runtime_busy_poll_driver(struct us_runtime *rt);
+
+/* A pause for a spinning thread: the CPU's spin-wait hint. */
+void us_runtime_cpu_relax(void);
 
 /* The process-wide API lock (see above). */
 void us_api_lock(void);

@@ -38,6 +38,14 @@
  * of the runtime whenever it sees the clock moved (us_socket_clock_moved()),
  * so each one compares its deadline with us_runtime_now() again.
  *
+ * Busy polling (us_runtime_config.busy_poll_us; runtime.c): before it
+ * sleeps, a waiter spins with the core lock released, for at most the
+ * budget and only while the link is busy, watching the socket's event
+ * count (bumped with every wake of its condition variable) and reading the
+ * driver itself when no other thread is (busy_wait()). It then looks again
+ * as after a wake, so a spin changes when a call sees an event, never what
+ * it returns.
+ *
  * Datagram semantics (documented per call below, for docs/api.md):
  * every receiving call takes exactly one datagram, truncated to the buffer
  * (the rest of it is discarded, as recv(2) does without MSG_PEEK); every
@@ -62,6 +70,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +131,7 @@ struct us_sock {
 	struct us_raw *raw;
 	struct us_tcp *tcp;  /* NULL once closed, or when the runtime stopped */
 	pthread_cond_t cond; /* the core's events, close, stop, clock moves */
+	atomic_uint events;  /* bumped with every wake of cond (busy_wait() reads it unlocked) */
 	unsigned waiters;    /* calls blocked on cond */
 	bool wake_queued;    /* in home->wake_list (runtime_impl.h) */
 	struct us_sock *wake_next;
@@ -311,6 +321,55 @@ static struct timespec monotonic_after(us_time_t wait_us)
 	return ts;
 }
 
+/* A spinning waiter yields its CPU once every this many turns (the
+ * stack thread, or the peer on a small machine, may need it; runtime.c's
+ * BUSY_POLL_YIELD_EVERY says why every turn). */
+#define SPIN_YIELD_EVERY 1
+
+/*
+ * Core lock held (and held again on return): spins, the lock released,
+ * until the socket's event count moves or the budget is spent; true when
+ * it moved (the caller looks again without sleeping). Spins only when the
+ * link is busy (a frame in or out within the budget), for at most the
+ * budget, never past the call's deadline on the monotonic clock, and only
+ * when fewer than US_BUSY_POLL_APP_SPINNERS calls of the runtime spin. The driver is read here when no other
+ * thread is reading it: a frame for this socket then needs no hand-off.
+ */
+static bool busy_wait(struct call *c, us_time_t now)
+{
+	struct us_runtime *rt = c->rt;
+	us_time_t t = us_runtime_monotonic_us();
+	if (t - atomic_load_explicit(&rt->last_io_us, memory_order_relaxed) >= rt->busy_poll_us)
+		return false;
+	if (atomic_fetch_add(&rt->app_spinners, 1) >= US_BUSY_POLL_APP_SPINNERS) {
+		atomic_fetch_sub(&rt->app_spinners, 1);
+		return false;
+	}
+	us_time_t end = t + rt->busy_poll_us;
+	/* On the monotonic clock (the default) the deadline compares. */
+	if (c->deadline != US_TIME_NEVER && !rt->clock.now && c->deadline - now < rt->busy_poll_us)
+		end = t + (c->deadline - now);
+	unsigned seen = atomic_load_explicit(&c->sk->events, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->bp_spins, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&rt->lock);
+	for (unsigned turn = 1; us_runtime_monotonic_us() < end; turn++) {
+		if (atomic_load_explicit(&c->sk->events, memory_order_acquire) != seen)
+			break;
+		if (us_runtime_busy_poll_driver(rt))
+			continue;
+		if (turn % SPIN_YIELD_EVERY == 0)
+			sched_yield();
+		else
+			us_runtime_cpu_relax();
+	}
+	atomic_fetch_sub(&rt->app_spinners, 1);
+	pthread_mutex_lock(&rt->lock);
+	bool moved = atomic_load_explicit(&c->sk->events, memory_order_relaxed) != seen;
+	if (moved)
+		atomic_fetch_add_explicit(&rt->bp_hits, 1, memory_order_relaxed);
+	return moved;
+}
+
 /*
  * Step 4, core lock held (and held again on return): the call could not
  * finish now. -EAGAIN on a non-blocking socket, -ETIMEDOUT once the
@@ -326,6 +385,15 @@ static int wait_for_event(struct call *c)
 	if (c->deadline != US_TIME_NEVER && now >= c->deadline)
 		return -ETIMEDOUT;
 	c->sk->waiters++;
+	if (rt->busy_poll_us && busy_wait(c, now)) {
+		c->sk->waiters--;
+		return 0;
+	}
+	/* The spin may have used the time up: the caller looks once more. */
+	if (c->deadline != US_TIME_NEVER && us_runtime_now(rt) >= c->deadline) {
+		c->sk->waiters--;
+		return 0;
+	}
 	if (c->deadline == US_TIME_NEVER || rt->clock.is_virtual) {
 		pthread_cond_wait(&c->sk->cond, &rt->lock);
 	} else {
@@ -392,10 +460,17 @@ static void fire_pollers(struct us_runtime *rt)
 		poller_fire(n->p);
 }
 
+/* Core lock held: the calls waiting on sk, sleeping or spinning, look again. */
+static void signal_sock(struct us_sock *sk)
+{
+	atomic_fetch_add_explicit(&sk->events, 1, memory_order_release);
+	pthread_cond_broadcast(&sk->cond);
+}
+
 /* Core lock held: everyone waiting on sk looks again. */
 static void wake_sock(struct us_sock *sk)
 {
-	pthread_cond_broadcast(&sk->cond);
+	signal_sock(sk);
 	fire_pollers(sk->home);
 }
 
@@ -426,7 +501,7 @@ void us_socket_flush_wakes(struct us_runtime *rt)
 		rt->wake_list = sk->wake_next;
 		sk->wake_queued = false;
 		sk->wake_next = NULL;
-		pthread_cond_broadcast(&sk->cond);
+		signal_sock(sk);
 	}
 	if (any)
 		fire_pollers(rt);
@@ -449,7 +524,7 @@ static void unqueue_wake(struct us_sock *sk)
 void us_socket_clock_moved(struct us_runtime *rt)
 {
 	for (struct us_sock *sk = rt->socks; sk; sk = sk->next)
-		pthread_cond_broadcast(&sk->cond);
+		signal_sock(sk);
 	fire_pollers(rt);
 }
 
@@ -478,7 +553,7 @@ void us_socket_runtime_down(struct us_runtime *rt)
 	for (struct us_sock *sk = rt->socks; sk; sk = sk->next) {
 		release_endpoint(sk);
 		sk->down = true;
-		pthread_cond_broadcast(&sk->cond);
+		signal_sock(sk);
 	}
 	fire_pollers(rt);
 }

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+import ustack
 from ustack import socket
 
 from conftest import A_IP4, A_IP6, B_IP4, addr_of
@@ -130,3 +131,27 @@ def test_ipv6_socket_reaches_ipv4_peers(pair):
     assert data == b"mapped" and addr[0] == B_IP4
     a.close(), b.close()
 
+
+
+def test_busy_polling_stacks_exchange_datagrams_and_time_out():
+    """Stack(busy_poll=US) (docs/performance.md): the same semantics, the
+    waits spin first; a budget over a second is refused."""
+    la, lb = ustack.link_pair()
+    a = ustack.Stack(link=la, ipv4=A_IP4 + "/24", ipv6=None, dad=False, busy_poll=1000)
+    b = ustack.Stack(link=lb, ipv4=B_IP4 + "/24", ipv6=None, dad=False, busy_poll=1000)
+    try:
+        sa, sb = udp(a, port=5000), udp(b, port=5001)
+        for i in range(50):
+            assert sb.sendto(b"%d" % i, (A_IP4, 5000)) == len(b"%d" % i)
+            assert sa.recvfrom(100)[0] == b"%d" % i
+        sa.settimeout(0.05)
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as e:
+            sa.recv(10)
+        assert e.value.errno == errno.ETIMEDOUT and time.monotonic() - t0 >= 0.05
+        sa.close(), sb.close()
+    finally:
+        a.stop()
+        b.stop()
+    with pytest.raises(ValueError):
+        ustack.Stack(link=ustack.link_pair()[0], busy_poll=1000001)

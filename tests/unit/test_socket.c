@@ -1640,6 +1640,20 @@ START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 	atomic_init(&st.unexpected, 0);
 	for (int i = 0; i < RX_SOCKS; i++)
 		st.rx[i] = udp_bound(n.b, US_AF_INET6, (uint16_t)(8000 + i)); /* dual stack */
+	/* ARP and ND resolved first: else the senders, fast enough (with busy
+	 * polling, us_runtime_wake() makes no system call), can finish with
+	 * every datagram still parked in those queues, to arrive only after
+	 * the readers are closed. */
+	static const int fams[] = { US_AF_INET, US_AF_INET6 };
+	for (int f = 0; f < 2; f++) {
+		int af = fams[f];
+		int s = udp_bound(n.a, af, 0);
+		struct us_addr to = af == US_AF_INET6 ? us_test_addr6(2, 8000) : us_test_addr4(B_IP4, 8000);
+		char buf[8];
+		ck_assert_int_eq(us_sendto(s, "arp", 3, &to), 3);
+		ck_assert_int_eq(us_recv(st.rx[0], buf, sizeof buf), 3);
+		us_close(s);
+	}
 
 	/* Two readers on socket 0, one on each other socket. */
 	struct reader rd[RX_SOCKS + 1];
@@ -1660,12 +1674,23 @@ START_TEST(many_threads_on_many_sockets_with_concurrent_close)
 		pthread_join(sd[i].t, NULL);
 	pthread_join(churn, NULL);
 
-	/* Until datagrams have arrived (the senders are done, but under load
-	 * the frames may still be on the link or waiting for ARP/ND: closing
-	 * now would find none received), and every reader waits again (the
-	 * poller counts as one more waiter on each socket). */
-	for (int i = 0; i < 20000 && atomic_load(&st.received) == 0; i++)
+	/* Until everything sent has been read or dropped: B has taken every
+	 * frame off the link and no receiving socket has data left (with busy
+	 * polling the senders can finish well before B's stack thread and the
+	 * readers run, and a reader woken but not yet run still counts as
+	 * waiting); and every reader waits (the poller counts as one more
+	 * waiter on each socket). */
+	for (int i = 0; i < 20000; i++) {
+		struct us_memlink_stats ma, mb;
+		ck_assert_int_eq(us_memlink_stats(&n.a->driver, &ma), 0);
+		ck_assert_int_eq(us_memlink_stats(&n.b->driver, &mb), 0);
+		struct us_pollfd pf[RX_SOCKS];
+		for (int k = 0; k < RX_SOCKS; k++)
+			pf[k] = (struct us_pollfd){ .sock = st.rx[k], .events = US_POLLIN };
+		if (mb.rx + mb.rx_too_big >= ma.tx && us_poll(pf, RX_SOCKS, 0) == 0)
+			break;
 		us_test_sleep_ms(1);
+	}
 	us_test_wait_blocked(st.rx[0], 3);
 	for (int i = 1; i < RX_SOCKS; i++)
 		us_test_wait_blocked(st.rx[i], 2);

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <ustack/memlink.h>
@@ -56,6 +57,10 @@ struct us_runtime *us_test_runtime(struct us_driver d, uint8_t last)
 		.fixed_seed = true,
 	};
 	cfg.stack.secret[0] = last;
+	/* The suites run again with busy polling on (tests/meson.build). */
+	const char *bp = getenv("USTACK_TEST_BUSY_POLL_US");
+	if (bp)
+		cfg.busy_poll_us = (uint32_t)strtoul(bp, NULL, 10);
 	int err = 0;
 	struct us_runtime *rt = us_runtime_start(&cfg, &err);
 	ck_assert_msg(rt != NULL, "runtime did not start: %d", err);

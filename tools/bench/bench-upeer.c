@@ -5,7 +5,8 @@
  * socket API until SIGINT/SIGTERM or --duration ends.
  *
  *   bench-upeer [--tap NAME] [--ip4 ADDR/LEN] [--mac MAC] [--mtu N]
- *               [--log LEVEL] [--duration SECONDS] [--counters]
+ *               [--log LEVEL] [--duration SECONDS] [--counters] [--offload]
+ *               [--busy-poll US]
  *
  * It prints "bench-upeer ready" once it serves; with --counters, the stack's
  * non-zero counters when it stops. tools/bench/ustack-bench.py runs it.
@@ -28,7 +29,8 @@
 
 static const char usage[] =
 	"usage: bench-upeer [--tap NAME] [--ip4 ADDR/LEN] [--mac MAC] [--mtu N]\n"
-	"                   [--log quiet|info|drop|debug] [--duration SECONDS] [--counters]\n";
+	"                   [--log quiet|info|drop|debug] [--duration SECONDS] [--counters]\n"
+	"                   [--offload] [--busy-poll US]\n";
 
 static void print_counters(struct us_stack *s, us_time_t now, void *arg)
 {

@@ -5,11 +5,14 @@ ceiling, side by side in one run (issue 9; docs/benchmarks.md).
 
     sudo tools/bench/ustack-bench.py --bin-dir BUILD/tools/bench [--quick]
          [--runs N] [--out FILE] [--compare SAVED] [--only GROUP,...] [--offload]
+         [--busy-poll US] [--bp-budget US]
 
 It makes its own network namespaces and devices (names ustack-bench-PID-*,
 addresses 198.51.100.0/24 only; no traffic leaves them):
   tap   a TAP device, the kernel at .1 (and .101-.116 as client sources),
         ustack (bench-upeer) at .2;
+  tapbp the same as tap, with a second bench-upeer that busy-polls
+        (--busy-poll BP-BUDGET, idle but for the rr group's *.bp figures);
   ceil  the same with the TAP ceiling (bench-tapceil) at .2;
   k1/k2 a veth pair, the kernel at .1 and the kernel's bench-kpeer server at
         .2: the kernel-to-kernel reference.
@@ -65,13 +68,21 @@ FIGURES = [
     ("short.u16", "short", "short connections/s, 16 clients -> ustack", "conn/s", True, "short.k16", 0.7, ">= 0.7x kernel"),
     ("short.k16", "short", "short connections/s, 16 clients -> kernel (veth)", "conn/s", True, None, None, ""),
     ("rr.u", "rr", "TCP 1-byte ping-pong, median, ustack", "us", False, "rr.k", 2.0, "<= 2x kernel"),
+    ("rr.u.bp", "rr", "TCP 1-byte ping-pong, median, ustack busy-polling", "us", False, "rr.k", 2.0, "<= 2x kernel"),
     ("rr.k", "rr", "TCP 1-byte ping-pong, median, kernel (veth)", "us", False, None, None, ""),
     ("rr.u99", "rr", "TCP 1-byte ping-pong, p99, ustack", "us", False, "rr.k99", None, ""),
+    ("rr.u99.bp", "rr", "TCP 1-byte ping-pong, p99, ustack busy-polling", "us", False, "rr.k99", None, ""),
     ("rr.k99", "rr", "TCP 1-byte ping-pong, p99, kernel (veth)", "us", False, None, None, ""),
+    ("rr.cpu", "rr", "ping-pong: ustack's CPU time per exchange", "us", False, None, None, ""),
+    ("rr.cpu.bp", "rr", "ping-pong: ustack's CPU time per exchange, busy-polling", "us", False, "rr.cpu", None, ""),
     ("icmp.u", "rr", "ICMP echo RTT, median, ustack", "us", False, "icmp.k", None, ""),
+    ("icmp.u.bp", "rr", "ICMP echo RTT, median, ustack busy-polling", "us", False, "icmp.k", None, ""),
     ("icmp.k", "rr", "ICMP echo RTT, median, kernel (veth)", "us", False, None, None, ""),
     ("icmp.u99", "rr", "ICMP echo RTT, p99, ustack", "us", False, "icmp.k99", None, ""),
+    ("icmp.u99.bp", "rr", "ICMP echo RTT, p99, ustack busy-polling", "us", False, "icmp.k99", None, ""),
     ("icmp.k99", "rr", "ICMP echo RTT, p99, kernel (veth)", "us", False, None, None, ""),
+    ("icmp.cpu", "rr", "ICMP echo: ustack's CPU time per echo", "us", False, None, None, ""),
+    ("icmp.cpu.bp", "rr", "ICMP echo: ustack's CPU time per echo, busy-polling", "us", False, "icmp.cpu", None, ""),
     ("udp.k2u.64", "udp", "UDP 64 B kernel -> ustack, received", "dgram/s", True, "udp.vs.64", None, ""),
     ("udp.u2k.64", "udp", "UDP 64 B ustack -> kernel, received", "dgram/s", True, "udp.vr.64", None, ""),
     ("udp.vs.64", "udp", "UDP 64 B kernel -> kernel (veth)", "dgram/s", True, None, None, ""),
@@ -94,7 +105,7 @@ class Bench:
         self.a = args
         self.bin = args.bin_dir
         self.tag = f"ustack-bench-{os.getpid()}"
-        self.ns = {k: f"{self.tag}-{k}" for k in ("tap", "ceil", "k1", "k2")}
+        self.ns = {k: f"{self.tag}-{k}" for k in ("tap", "tapbp", "ceil", "k1", "k2")}
         self.procs = []
         self.made_ns = []
         self.results = {}  # key -> list of values
@@ -166,7 +177,7 @@ class Bench:
             self.sh("ip", "netns", "add", ns)
             self.made_ns.append(ns)
             self.nsx(k, "ip", "link", "set", "lo", "up")
-        for k in ("tap", "ceil"):
+        for k in ("tap", "tapbp", "ceil"):
             self.nsx(k, "ip", "tuntap", "add", "ubtap0", "mode", "tap")
             self.nsx(k, "sysctl", "-qw", "net.ipv6.conf.ubtap0.disable_ipv6=1")
             self.nsx(k, "ip", "link", "set", "ubtap0", "up")
@@ -189,13 +200,21 @@ class Bench:
                                 "--tap", "ubtap0", "--ip4", PEER_IP + "/24", "--ip6", "none",
                                 "--mac", USTACK_MAC, "--log", "quiet", "--counters",
                                 "--duration", limit, *(["--offload"] if self.a.offload else []),
+                                *(["--busy-poll", str(self.a.busy_poll)] if self.a.busy_poll else []),
                                 ready="bench-upeer ready")
+        self.upeer_bp = self.start("tapbp", "bench-upeer-bp",
+                                   os.path.join(self.bin, "bench-upeer"), "--tap", "ubtap0",
+                                   "--ip4", PEER_IP + "/24", "--ip6", "none", "--mac", USTACK_MAC,
+                                   "--log", "quiet", "--duration", limit,
+                                   *(["--offload"] if self.a.offload else []),
+                                   "--busy-poll", str(self.a.bp_budget),
+                                   ready="bench-upeer ready")
         self.start("ceil", "bench-tapceil", os.path.join(self.bin, "bench-tapceil"), "--tap",
                    "ubtap0", "--ip4", PEER_IP, "--duration", limit, ready="bench-tapceil ready")
         self.start("k2", "bench-kpeer-serve", os.path.join(self.bin, "bench-kpeer"), "serve",
                    limit, ready="bench-kpeer ready")
         # The first exchange resolves ARP; wait until every peer answers.
-        for k in ("tap", "ceil", "k1"):
+        for k in ("tap", "tapbp", "ceil", "k1"):
             ok = any(self.nsx(k, "ping", "-n", "-c", "1", "-W", "1", PEER_IP,
                               check=False).returncode == 0 for _ in range(10))
             if not ok:
@@ -238,7 +257,7 @@ class Bench:
         t = sorted(float(x) * 1000 for x in re.findall(r"time=([\d.]+) ms", r.stdout))
         if len(t) < n // 2:
             raise RuntimeError(f"ping: {len(t)} of {n} replies")
-        return statistics.median(t), t[min(len(t) - 1, len(t) * 99 // 100)]
+        return statistics.median(t), t[min(len(t) - 1, len(t) * 99 // 100)], len(t)
 
     # ---- groups ----------------------------------------------------------
     def run_core(self):
@@ -289,18 +308,31 @@ class Bench:
 
     def run_rr(self):
         s = self.a.rr_secs
-        for u, ns in (("u", "tap"), ("k", "k1")):
+        # (median key, p99 key, CPU key, namespace, the server process or None)
+        for rr, rr99, rrcpu, icmp, icmp99, icmpcpu, ns, proc in (
+                ("rr.u", "rr.u99", "rr.cpu", "icmp.u", "icmp.u99", "icmp.cpu", "tap", self.upeer),
+                ("rr.u.bp", "rr.u99.bp", "rr.cpu.bp", "icmp.u.bp", "icmp.u99.bp", "icmp.cpu.bp",
+                 "tapbp", self.upeer_bp),
+                ("rr.k", "rr.k99", None, "icmp.k", "icmp.k99", None, "k1", None)):
             def one():
+                c0 = cpu_seconds(proc)
                 r = self.kpeer(ns, "rr", PEER_IP, PORT_ECHO, s, secs=s)
-                self.record(f"rr.{u}", r["median_us"])
-                self.record(f"rr.{u}99", r["p99_us"])
+                self.record(rr, r["median_us"])
+                self.record(rr99, r["p99_us"])
+                if rrcpu and c0 is not None:
+                    self.record(rrcpu, (cpu_seconds(proc) - c0) * 1e6 / (int(r["count"]) + 100))
 
-            def icmp():
-                med, p99 = self.ping(ns)
-                self.record(f"icmp.{u}", med)
-                self.record(f"icmp.{u}99", p99)
-            self.attempt(f"rr.{u}", one)
-            self.attempt(f"icmp.{u}", icmp)
+            # The echo thread ends with its connection: whole-process
+            # times. ICMP is the stack thread's alone: precise times.
+            def echo():
+                c0 = live_thread_cpu_seconds(proc)
+                med, p99, n = self.ping(ns)
+                self.record(icmp, med)
+                self.record(icmp99, p99)
+                if icmpcpu and c0 is not None:
+                    self.record(icmpcpu, (live_thread_cpu_seconds(proc) - c0) * 1e6 / n)
+            self.attempt(rr, one)
+            self.attempt(icmp, echo)
 
     def run_udp(self):
         s = self.a.udp_secs
@@ -342,7 +374,10 @@ class Bench:
         lines.append(f"commit: {commit()}")
         lines.append("ustack over TAP: " + ("offloads asked for (--offload: virtio-net header, "
                                             "TSO, checksum offload)" if self.a.offload
-                                            else "plain frames (no offloads)"))
+                                            else "plain frames (no offloads)") +
+                     (f"; busy polling {self.a.busy_poll} us" if self.a.busy_poll
+                      else "; no busy polling") +
+                     f" (the *.bp figures: {self.a.bp_budget} us)")
         lines.append(f"bulk {self.a.bulk_secs:g} s, short {self.a.short_secs:g} s, rr "
                      f"{self.a.rr_secs:g} s, udp {self.a.udp_secs:g} s, ping {self.a.ping_count}"
                      f" echoes, core {self.a.core_bytes} bytes, idle {self.a.conns} connections")
@@ -377,6 +412,37 @@ class Bench:
             lines.append("")
             lines += ["note: " + n for n in self.notes]
         return "\n".join(lines) + "\n"
+
+
+def cpu_seconds(proc):
+    """CPU time of a running process, all its threads, those that have
+    ended included (utime + stime of /proc/PID/stat; clock-tick resolution,
+    10 ms), or None. proc is the `ip netns exec` Popen, which execs the
+    program."""
+    if proc is None:
+        return None
+    try:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def live_thread_cpu_seconds(proc):
+    """CPU time of the threads a process has now (the sum of their
+    /proc/PID/task/TID/schedstat run times, in ns), or None: precise, but
+    blind to threads that end meanwhile (a connection's thread)."""
+    if proc is None:
+        return None
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{proc.pid}/task"):
+            with open(f"/proc/{proc.pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
 
 
 def fmt(x):
@@ -451,6 +517,12 @@ def main():
     p.add_argument("--offload", action="store_true",
                    help="run bench-upeer with --offload (TAP offloads: TSO, checksum offload; "
                         "docs/performance.md); run with and without to compare")
+    p.add_argument("--busy-poll", type=int, default=0, metavar="US",
+                   help="run bench-upeer (every ustack figure) with --busy-poll US "
+                        "(docs/performance.md); default 0: off")
+    p.add_argument("--bp-budget", type=int, default=50, metavar="US",
+                   help="the busy-poll budget of the second ustack server, measured in the "
+                        "rr group's *.bp figures (default 50)")
     a = p.parse_args()
     if not a.bin_dir:
         p.error("--bin-dir BUILD/tools/bench is needed (or USTACK_BENCH_BIN)")
@@ -458,6 +530,8 @@ def main():
     bad = [g for g in a.only if g not in GROUPS]
     if bad:
         p.error("unknown group: " + ",".join(bad))
+    if not 0 <= a.busy_poll <= 1000000 or not 1 <= a.bp_budget <= 1000000:
+        p.error("busy-poll budgets are microseconds, at most 1000000 (--bp-budget at least 1)")
     q = a.quick
     a.runs = max(1, min(a.runs or (1 if q else 3), 20))
     a.bulk_secs = 2 if q else 10
