@@ -510,6 +510,7 @@ static void unlink_child(struct us_tcp *t)
 static void tcb_free(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
+	us_tcp_batch_forget(t);
 	unlink_child(t);
 	conn_remove(t);
 	port_remove(t);
