@@ -193,11 +193,13 @@ uint32_t us_runtime_offloads(const struct us_runtime *rt)
 }
 
 /* Reads what the driver has, up to one batch; false when it is drained.
- * The core lock is taken per frame (never across the driver's syscall),
- * and the sockets the batch gave events to are woken once, at its end. */
+ * The core lock is taken per frame (never across the driver's syscall).
+ * The frames are one batch for the core (us_stack_batch_begin()): each
+ * TCP connection acknowledges the in-order data of the batch once, at its
+ * end, and the sockets the batch gave events to are woken once, then. */
 static bool receive_batch(struct us_runtime *rt)
 {
-	bool more = true;
+	bool more = true, began = false;
 	for (int i = 0; i < RX_BATCH; i++) {
 		struct us_rx_meta meta;
 		int n = rt->driver.ops->recv(rt->driver.ctx, rt->rx_buf, US_PBUF_LARGE, &meta);
@@ -219,6 +221,10 @@ static bool receive_batch(struct us_runtime *rt)
 			capture_frame(rt, rt->rx_buf, (size_t)n, meta.csum_partial, meta.csum_start,
 				      meta.csum_offset);
 		rt->defer_wakes = true;
+		if (!began) {
+			us_stack_batch_begin(rt->stack);
+			began = true;
+		}
 		if (rt->offloads)
 			us_stack_input_meta(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf,
 					    (size_t)n, &meta);
@@ -228,6 +234,10 @@ static bool receive_batch(struct us_runtime *rt)
 		pthread_mutex_unlock(&rt->lock);
 	}
 	pthread_mutex_lock(&rt->lock);
+	if (began) {
+		rt->core_now = us_runtime_now(rt);
+		us_stack_batch_end(rt->stack, rt->core_now);
+	}
 	us_socket_flush_wakes(rt);
 	pthread_mutex_unlock(&rt->lock);
 	return more;
