@@ -555,6 +555,12 @@ void us_stack_poll(struct us_stack *s, us_time_t now);
 /* The earliest pending deadline, or US_TIME_NEVER. */
 us_time_t us_stack_next_deadline(const struct us_stack *s);
 
+/* For a link that queues frames and writes them after transmit returned
+ * (the runtime's transmit queue): n frames transmit took could not be
+ * written. They count as eth.tx_errors and no longer as eth.out_frames,
+ * as if transmit had failed. */
+void us_stack_tx_failed(struct us_stack *s, uint64_t n);
+
 /* Buffers currently taken from the pools: 0 when the core is idle (leak check). */
 uint32_t us_stack_pbufs_in_use(const struct us_stack *s);
 

@@ -548,6 +548,14 @@ out:
 
 /* ---- Counters ----------------------------------------------------------- */
 
+void us_stack_tx_failed(struct us_stack *s, uint64_t n)
+{
+	if (!s)
+		return;
+	s->ctr[US_CTR_ETH_TX_ERRORS] += n;
+	s->ctr[US_CTR_ETH_OUT] -= n < s->ctr[US_CTR_ETH_OUT] ? n : s->ctr[US_CTR_ETH_OUT];
+}
+
 uint32_t us_stack_pbufs_in_use(const struct us_stack *s)
 {
 	return s ? us_pool_in_use(&s->pool) : 0;
