@@ -11,10 +11,10 @@
  * Frames leave through transmit_frame(), which the core calls with the lock
  * held: it copies the frame into the transmit queue (txq.h), stamped with
  * the time the core was given. Whoever released the core lock then writes
- * what is queued (us_runtime_unlock(): capture, then the driver's
+ * what it queued (us_runtime_unlock(): capture, then the driver's
  * transmit), in the core's order, with the core lock free: the stack
- * thread for what input and timers sent, an application thread for what
- * its socket call sent. Sockets (socket.c) call into the same core under
+ * thread what input and timers sent, an application thread what its
+ * socket call sent (txq.h: frames queued before them come along). Sockets (socket.c) call into the same core under
  * the same lock from the application's threads.
  *
  * Also here: the process's default runtime, the bookkeeping that lets
@@ -183,6 +183,14 @@ static int write_frame(void *ctx, const struct us_frame *f, us_time_t stamp)
 	return rt->driver.ops->transmit(rt->driver.ctx, f);
 }
 
+/* The last frame this thread queued, and on which queue: what its
+ * us_runtime_unlock() must see written. (A thread holds one core lock at
+ * a time, and writes what it queued before it takes another.) */
+static _Thread_local struct {
+	const struct us_txq *q;
+	uint64_t ticket;
+} tx_mine;
+
 /* The core's transmit callback, core lock held: the frame is queued, to
  * be written once the lock is released (us_runtime_unlock()). Only when
  * the queue is full is it written now, after what is queued; the core
@@ -190,8 +198,12 @@ static int write_frame(void *ctx, const struct us_frame *f, us_time_t stamp)
 static int transmit_frame(void *ctx, const struct us_frame *f)
 {
 	struct us_runtime *rt = ctx;
-	if (us_txq_push(&rt->txq, f, rt->core_now, rt->tx_err) == 0)
+	uint64_t ticket;
+	if (us_txq_push(&rt->txq, f, rt->core_now, rt->tx_err, &ticket) == 0) {
+		tx_mine.q = &rt->txq;
+		tx_mine.ticket = ticket;
 		return 0;
+	}
 	return us_txq_write_through(&rt->txq, f, rt->core_now);
 }
 
@@ -206,20 +218,26 @@ static void count_tx_failures(struct us_runtime *rt)
 	}
 }
 
-void us_runtime_tx_flush(struct us_runtime *rt)
-{
-	us_txq_flush(&rt->txq);
-}
-
 bool us_runtime_tx_pending(struct us_runtime *rt)
 {
-	return us_txq_pending(&rt->txq);
+	return tx_mine.q == &rt->txq && atomic_load(&rt->txq.written) < tx_mine.ticket;
+}
+
+/* Writes what this thread queued on rt (and what others queued before
+ * it), with the core lock free. Frames other threads queued later are
+ * theirs to write: a thread that queued nothing never waits for a write. */
+static void write_mine(struct us_runtime *rt)
+{
+	if (tx_mine.q != &rt->txq)
+		return;
+	us_txq_flush(&rt->txq, tx_mine.ticket);
+	tx_mine.q = NULL;
 }
 
 void us_runtime_unlock(struct us_runtime *rt)
 {
 	pthread_mutex_unlock(&rt->lock);
-	us_txq_flush(&rt->txq);
+	write_mine(rt);
 }
 
 void us_runtime_wake(struct us_runtime *rt)
@@ -549,7 +567,8 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	if ((rc = setup_core(rt, cfg)) < 0)
 		goto fail;
 	/* What coming up sent (announcements, solicitations). */
-	us_txq_flush(&rt->txq);
+	us_txq_flush_all(&rt->txq);
+	tx_mine.q = NULL;
 	rt->clock_seen = rt->core_now;
 	if ((rc = -pthread_create(&rt->thread, NULL, stack_thread, rt)) < 0)
 		goto fail;
@@ -559,6 +578,7 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	us_api_unlock();
 	return rt;
 fail:
+	tx_mine.q = NULL;
 	free_runtime(rt);
 	*err = rc;
 	return NULL;

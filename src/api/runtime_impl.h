@@ -98,12 +98,11 @@ struct us_runtime {
 	int dns_tries;
 };
 
-/* Releases rt's core lock, then writes to the driver what the core queued
- * (every frame queued before the call; by this thread or another). */
+/* Releases rt's core lock, then writes to the driver the frames this
+ * thread's core calls queued (and any queued before them; by this thread
+ * or the one writing meanwhile). */
 void us_runtime_unlock(struct us_runtime *rt);
-/* Writes what is queued; never with the core lock held. */
-void us_runtime_tx_flush(struct us_runtime *rt);
-/* Frames wait to be written (a hint, read without a lock). */
+/* Frames this thread queued on rt wait to be written. */
 bool us_runtime_tx_pending(struct us_runtime *rt);
 
 /* The process-wide API lock (see above). */

@@ -86,7 +86,8 @@ static bool arena_place(const struct us_txq *q, size_t len, size_t *off)
 	return len <= head - tail;
 }
 
-int us_txq_push(struct us_txq *q, const struct us_frame *f, us_time_t stamp, int *err)
+int us_txq_push(struct us_txq *q, const struct us_frame *f, us_time_t stamp, int *err,
+		uint64_t *ticket)
 {
 	if (f->len == 0)
 		return -ENOBUFS;
@@ -104,7 +105,7 @@ int us_txq_push(struct us_txq *q, const struct us_frame *f, us_time_t stamp, int
 	s->stamp = stamp;
 	s->err = err;
 	q->count++;
-	atomic_fetch_add(&q->pushed, 1);
+	*ticket = atomic_fetch_add(&q->pushed, 1) + 1;
 	pthread_mutex_unlock(&q->lock);
 	return 0;
 }
@@ -146,14 +147,18 @@ static void write_queued(struct us_txq *q, uint64_t target)
 	}
 }
 
-void us_txq_flush(struct us_txq *q)
+void us_txq_flush(struct us_txq *q, uint64_t upto)
 {
-	uint64_t target = atomic_load(&q->pushed);
-	if (atomic_load(&q->written) >= target)
+	if (atomic_load(&q->written) >= upto)
 		return;
 	pthread_mutex_lock(&q->write_lock);
-	write_queued(q, target);
+	write_queued(q, upto);
 	pthread_mutex_unlock(&q->write_lock);
+}
+
+void us_txq_flush_all(struct us_txq *q)
+{
+	us_txq_flush(q, atomic_load(&q->pushed));
 }
 
 int us_txq_write_through(struct us_txq *q, const struct us_frame *f, us_time_t stamp)

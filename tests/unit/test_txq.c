@@ -102,7 +102,10 @@ static int push(struct us_txq *q, uint32_t seq, int *err)
 	size_t len = frame_len(seq);
 	frame_fill(buf, len, seq);
 	struct us_frame f = { .data = buf, .len = len, .gso_size = (uint16_t)seq };
-	return us_txq_push(q, &f, (us_time_t)seq * 10, err);
+	uint64_t ticket = 0;
+	int rc = us_txq_push(q, &f, (us_time_t)seq * 10, err, &ticket);
+	ck_assert_uint_eq(ticket, rc == 0 ? seq : 0); /* tickets count frames from 1 */
+	return rc;
 }
 
 START_TEST(frames_of_every_size_leave_in_the_order_they_were_queued)
@@ -117,12 +120,13 @@ START_TEST(frames_of_every_size_leave_in_the_order_they_were_queued)
 			ck_assert_int_eq(push(&q, seq++, NULL), 0);
 		ck_assert(us_txq_pending(&q));
 		ck_assert_uint_eq(k.writes, (uint32_t)round * 5); /* nothing before the flush */
-		us_txq_flush(&q);
+		us_txq_flush(&q, seq - 3); /* up to the 3rd of the 5: the rest come along */
 		ck_assert(!us_txq_pending(&q));
 	}
 	ck_assert_uint_eq(k.writes, 100);
 	ck_assert_uint_eq(k.bad, 0);
-	us_txq_flush(&q); /* nothing queued: nothing written */
+	us_txq_flush_all(&q); /* nothing queued: nothing written */
+	us_txq_flush(&q, 50);
 	ck_assert_uint_eq(k.writes, 100);
 	us_txq_fini(&q);
 	sink_fini(&k);
@@ -179,7 +183,7 @@ START_TEST(a_failed_write_reports_to_its_pusher_and_is_counted)
 	ck_assert_int_eq(push(&q, 2, &e2), 0);
 	ck_assert_int_eq(push(&q, 3, &e2), 0);
 	ck_assert_int_eq(push(&q, 4, NULL), 0);
-	us_txq_flush(&q);
+	us_txq_flush_all(&q);
 	ck_assert_int_eq(e1, 0);
 	ck_assert_int_eq(e2, -EAGAIN);
 	ck_assert_uint_eq(k.writes, 4);
@@ -206,6 +210,7 @@ static void *producer_main(void *arg)
 {
 	struct prod *p = arg;
 	static _Thread_local uint8_t buf[BIG];
+	uint64_t mine = 0; /* the last frame this thread queued */
 	for (int i = 0; i < p->frames;) {
 		pthread_mutex_lock(p->core);
 		/* A burst of 1 to 7 frames per "core call". */
@@ -214,11 +219,16 @@ static void *producer_main(void *arg)
 			size_t len = frame_len(seq);
 			frame_fill(buf, len, seq);
 			struct us_frame f = { .data = buf, .len = len, .gso_size = (uint16_t)seq };
-			if (us_txq_push(p->q, &f, (us_time_t)seq * 10, NULL) < 0)
+			uint64_t t;
+			if (us_txq_push(p->q, &f, (us_time_t)seq * 10, NULL, &t) == 0)
+				mine = t;
+			else
 				ck_assert_int_eq(us_txq_write_through(p->q, &f, (us_time_t)seq * 10), 0);
 		}
 		pthread_mutex_unlock(p->core);
-		us_txq_flush(p->q);
+		us_txq_flush(p->q, mine);
+		/* Its own frames are written when its flush returns. */
+		ck_assert(atomic_load(&p->q->written) >= mine);
 	}
 	return NULL;
 }
@@ -260,7 +270,7 @@ struct flusher {
 static void *flusher_main(void *arg)
 {
 	struct flusher *f = arg;
-	us_txq_flush(f->q);
+	us_txq_flush_all(f->q);
 	atomic_store(&f->done, true);
 	return NULL;
 }
