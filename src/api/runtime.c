@@ -225,11 +225,15 @@ bool us_runtime_tx_pending(struct us_runtime *rt)
 
 /* Writes what this thread queued on rt (and what others queued before
  * it), with the core lock free. Frames other threads queued later are
- * theirs to write: a thread that queued nothing never waits for a write. */
+ * theirs to write: a thread that queued nothing never waits for a write,
+ * but writes them if no one is writing (the first thread free does: a
+ * reply leaves while its sender is still waking the stack thread). */
 static void write_mine(struct us_runtime *rt)
 {
-	if (tx_mine.q != &rt->txq)
+	if (tx_mine.q != &rt->txq) {
+		us_txq_help(&rt->txq);
 		return;
+	}
 	us_txq_flush(&rt->txq, tx_mine.ticket);
 	tx_mine.q = NULL;
 }

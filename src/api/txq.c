@@ -161,6 +161,15 @@ void us_txq_flush_all(struct us_txq *q)
 	us_txq_flush(q, atomic_load(&q->pushed));
 }
 
+void us_txq_help(struct us_txq *q)
+{
+	uint64_t target = atomic_load(&q->pushed);
+	if (atomic_load(&q->written) >= target || pthread_mutex_trylock(&q->write_lock) != 0)
+		return;
+	write_queued(q, target);
+	pthread_mutex_unlock(&q->write_lock);
+}
+
 int us_txq_write_through(struct us_txq *q, const struct us_frame *f, us_time_t stamp)
 {
 	pthread_mutex_lock(&q->write_lock);

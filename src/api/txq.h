@@ -13,7 +13,8 @@
  * frames reach the driver in the core's order and never wait for a thread
  * that is not writing. A flush returns once those frames are written, by
  * this thread or by the one that held the write lock; a thread that pushed
- * nothing has nothing to wait for.
+ * nothing has nothing to wait for, but writes what waits if no one else is
+ * writing (us_txq_help()), so a frame leaves with the first thread free.
  *
  * Frames are copied, not kept by reference: the core's buffers belong to
  * pools that only the core lock guards, and us_eth_output() frees each as
@@ -96,6 +97,9 @@ int us_txq_push(struct us_txq *q, const struct us_frame *f, us_time_t stamp, int
 void us_txq_flush(struct us_txq *q, uint64_t upto);
 /* The same for every frame queued now. */
 void us_txq_flush_all(struct us_txq *q);
+/* Writes every frame queued now if no other thread is writing; returns at
+ * once otherwise (that thread, or the frames' own pushers, write them). */
+void us_txq_help(struct us_txq *q);
 
 /* For a frame that found no room: writes everything queued, then f, and
  * returns f's write result. May be called by a pusher with its lock held. */

@@ -310,6 +310,43 @@ START_TEST(a_flush_waits_for_the_thread_writing_and_for_its_own_frames)
 }
 END_TEST
 
+/* us_txq_help(): a thread with nothing of its own to write writes what
+ * waits when no one is writing, and does not wait when someone is. */
+START_TEST(help_writes_what_waits_only_when_no_one_is_writing)
+{
+	struct sink k;
+	sink_init(&k);
+	k.gate_seq = 1;
+	struct us_txq q;
+	ck_assert_int_eq(us_txq_init(&q, 1 << 20, 16, sink_write, &k), 0);
+	ck_assert_int_eq(push(&q, 1, NULL), 0);
+	ck_assert_int_eq(push(&q, 2, NULL), 0);
+	struct flusher a = { .q = &q };
+	atomic_init(&a.done, false);
+	ck_assert_int_eq(pthread_create(&a.t, NULL, flusher_main, &a), 0);
+	pthread_mutex_lock(&k.m);
+	while (!k.gate_reached)
+		pthread_cond_wait(&k.cv, &k.m); /* A is writing frame 1 */
+	pthread_mutex_unlock(&k.m);
+	ck_assert_int_eq(push(&q, 3, NULL), 0);
+	us_txq_help(&q); /* A holds the write lock: back at once */
+	pthread_mutex_lock(&k.m);
+	ck_assert_uint_eq(k.writes, 0);
+	k.gate_open = true;
+	pthread_cond_broadcast(&k.cv);
+	pthread_mutex_unlock(&k.m);
+	pthread_join(a.t, NULL);
+	ck_assert_uint_eq(k.writes, 2); /* A wrote what was queued when it began */
+	ck_assert(us_txq_pending(&q));
+	us_txq_help(&q); /* no one writing: frame 3 leaves */
+	ck_assert_uint_eq(k.writes, 3);
+	ck_assert(!us_txq_pending(&q));
+	ck_assert_uint_eq(k.bad, 0);
+	us_txq_fini(&q);
+	sink_fini(&k);
+}
+END_TEST
+
 Suite *us_test_suite(void)
 {
 	Suite *s = suite_create("txq");
@@ -320,6 +357,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, a_failed_write_reports_to_its_pusher_and_is_counted);
 	tcase_add_test(tc, threads_pushing_and_flushing_at_once_keep_the_order);
 	tcase_add_test(tc, a_flush_waits_for_the_thread_writing_and_for_its_own_frames);
+	tcase_add_test(tc, help_writes_what_waits_only_when_no_one_is_writing);
 	suite_add_tcase(s, tc);
 	return s;
 }
