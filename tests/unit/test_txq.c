@@ -8,7 +8,9 @@
  * given (a sequence number and a checksum of the bytes, from the frame
  * itself), so order and content are checked for frames of every size
  * from 60 bytes to a 64 KB super-frame. The threaded cases bound their
- * loops by count; they sleep nowhere.
+ * loops by count; they sleep nowhere. The last case runs a runtime over
+ * the in-memory link (on a clock that stands still) to see a refused
+ * write reach the caller and the counters.
  */
 #include "harness.h"
 
@@ -17,6 +19,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ustack/memlink.h>
+#include <ustack/ustack.h>
 
 #include "txq.h"
 
@@ -347,6 +352,77 @@ START_TEST(help_writes_what_waits_only_when_no_one_is_writing)
 }
 END_TEST
 
+/* ---- Through the runtime --------------------------------------------------- */
+
+static us_time_t fixed_clock(void *ctx)
+{
+	(void)ctx;
+	return US_SEC(5);
+}
+
+struct link_counters {
+	uint64_t out, errors;
+};
+
+static void read_counters(struct us_stack *s, us_time_t now, void *arg)
+{
+	(void)now;
+	struct link_counters *c = arg;
+	c->out = us_stack_counter(s, "eth.out_frames");
+	c->errors = us_stack_counter(s, "eth.tx_errors");
+}
+
+/* The driver refuses a frame after the core lock was released (the
+ * in-memory link's queue is full: -EAGAIN): a datagram send still says
+ * ENOBUFS, as before the queue, and the frame counts as eth.tx_errors,
+ * not eth.out_frames. */
+START_TEST(a_refused_write_fails_the_datagram_send_and_is_counted)
+{
+	struct us_driver link, peer;
+	struct us_memlink_options mo = { .queue_frames = 4 };
+	ck_assert_int_eq(us_memlink_pair(&link, &peer, &mo), 0);
+	struct us_runtime_config cfg = {
+		.driver = link,
+		.mac = { 0x02, 0, 0, 0, 0, 0x02 },
+		.ipv4 = 0xc6336402,
+		.ipv4_prefix = 24,
+		.clock = { .now = fixed_clock, .is_virtual = true },
+		.fixed_seed = true,
+	};
+	int err = 0;
+	struct us_runtime *rt = us_runtime_start(&cfg, &err);
+	ck_assert_msg(rt != NULL, "runtime did not start: %d", err);
+	/* Empty the peer's queue of what coming up sent. */
+	uint8_t buf[2048];
+	while (peer.ops->recv(peer.ctx, buf, sizeof buf, NULL) > 0)
+		;
+	struct link_counters before, after;
+	us_runtime_with_core(rt, read_counters, &before);
+
+	int s = us_socket(rt, US_AF_INET, US_SOCK_DGRAM, 0);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(us_setsockopt_int(s, US_SOL_SOCKET, US_SO_BROADCAST, 1), 0);
+	struct us_addr to = { .family = US_AF_INET, .ip4 = 0xc63364ff, .port = 9 };
+	int sent = 0, refused = 0;
+	for (int i = 0; i < 6; i++) {
+		errno = 0;
+		ssize_t n = us_sendto(s, "x", 1, &to);
+		if (n == 1)
+			sent++;
+		else if (n < 0 && errno == ENOBUFS)
+			refused++;
+	}
+	ck_assert_int_eq(sent, 4); /* the peer's queue holds 4 */
+	ck_assert_int_eq(refused, 2);
+	us_runtime_with_core(rt, read_counters, &after);
+	ck_assert_uint_eq(after.out - before.out, 4);
+	ck_assert_uint_eq(after.errors - before.errors, 2);
+	us_close(s);
+	us_runtime_stop(rt);
+	peer.ops->close(peer.ctx);
+}
+END_TEST
+
 Suite *us_test_suite(void)
 {
 	Suite *s = suite_create("txq");
@@ -358,6 +434,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, threads_pushing_and_flushing_at_once_keep_the_order);
 	tcase_add_test(tc, a_flush_waits_for_the_thread_writing_and_for_its_own_frames);
 	tcase_add_test(tc, help_writes_what_waits_only_when_no_one_is_writing);
+	tcase_add_test(tc, a_refused_write_fails_the_datagram_send_and_is_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
