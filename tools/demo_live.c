@@ -66,8 +66,8 @@ us_time_t us_demo_clock_origin(void)
 struct capture {
 	struct us_driver inner;
 	struct us_pcap_writer *w;
-	pthread_mutex_t lock; /* recv (stack thread) and transmit (any thread holding
-			       * the core lock) may overlap */
+	pthread_mutex_t lock; /* recv (stack thread) and transmit (the thread writing
+			       * the runtime's transmit queue) may overlap */
 	bool failed;          /* a write failed: reported once */
 };
 

@@ -37,7 +37,7 @@ CC=clang run_build build-test-asan -Dwerror=true -Db_sanitize=address,undefined 
 run_build build-test -- --setup valgrind --suite unit --logbase valgrind
 # ThreadSanitizer over the tests where several threads share sockets and runtimes.
 TSAN_OPTIONS=halt_on_error=1 CK_FORK=no CC=clang run_build build-test-tsan \
-	-Db_sanitize=thread -Db_lundef=false -- socket runtime resolve memlink
+	-Db_sanitize=thread -Db_lundef=false -- socket runtime resolve memlink txq
 
 # Checks outside Meson's runner, each a "name=pass|fail" for the summary.
 extra=()

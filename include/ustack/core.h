@@ -548,11 +548,33 @@ int us_stack_input(struct us_stack *s, us_time_t now, int ifindex, const uint8_t
 int us_stack_input_meta(struct us_stack *s, us_time_t now, int ifindex, const uint8_t *frame,
 			size_t len, const struct us_rx_meta *meta);
 
+/*
+ * A batch of frames read from the link in one go (a driver's queue drained
+ * at once, as a NIC's interrupt would): call us_stack_batch_begin(), then
+ * us_stack_input() or us_stack_input_meta() for each frame, then
+ * us_stack_batch_end() at the time the batch ends. In between, TCP does
+ * not send the ACK that every second full-sized segment asks for (RFC 5681
+ * §4.2): each connection sends one ACK for all the in-order data of the
+ * batch at its end (at most 64 KB, or half the receive buffer, unacknowledged
+ * before it acknowledges at once), as Linux's GRO does. Out-of-order data,
+ * a segment filling a gap, a FIN and every other immediate ACK still leave
+ * at once. Without these calls, every frame is a batch of its own. Other
+ * core calls may come between the frames of a batch.
+ */
+void us_stack_batch_begin(struct us_stack *s);
+void us_stack_batch_end(struct us_stack *s, us_time_t now);
+
 /* Fire every deadline that is due at now. */
 void us_stack_poll(struct us_stack *s, us_time_t now);
 
 /* The earliest pending deadline, or US_TIME_NEVER. */
 us_time_t us_stack_next_deadline(const struct us_stack *s);
+
+/* For a link that queues frames and writes them after transmit returned
+ * (the runtime's transmit queue): n frames transmit took could not be
+ * written. They count as eth.tx_errors and no longer as eth.out_frames,
+ * as if transmit had failed. */
+void us_stack_tx_failed(struct us_stack *s, uint64_t n);
 
 /* Buffers currently taken from the pools: 0 when the core is idle (leak check). */
 uint32_t us_stack_pbufs_in_use(const struct us_stack *s);

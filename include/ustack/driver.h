@@ -5,8 +5,10 @@
  * A driver moves whole Ethernet frames between the core and something else:
  * a Linux TAP device (ustack/tap.h), or another stack in the same process
  * (ustack/memlink.h). The runtime waits for fd() to become readable, calls
- * recv() until it returns 0, and passes transmit() to the core as the
- * interface's transmit callback.
+ * recv() until it returns 0 (on its stack thread), and writes the frames the
+ * core sends with transmit(): one call at a time, in the core's order, from
+ * whichever thread writes its transmit queue, never with the core lock
+ * held. recv() and transmit() may run at the same time.
  */
 #ifndef USTACK_DRIVER_H
 #define USTACK_DRIVER_H

@@ -9,9 +9,13 @@
  *          for each frame the driver has: lock; capture; us_stack_input(); unlock
  *
  * Frames leave through transmit_frame(), which the core calls with the lock
- * held: it writes the frame to the capture, stamped with the time the core
- * was given, and hands it to the driver. Sockets (socket.c) call into the
- * same core under the same lock from the application's threads.
+ * held: it copies the frame into the transmit queue (txq.h), stamped with
+ * the time the core was given. Whoever released the core lock then writes
+ * what it queued (us_runtime_unlock(): capture, then the driver's
+ * transmit), in the core's order, with the core lock free: the stack
+ * thread what input and timers sent, an application thread what its
+ * socket call sent (txq.h: frames queued before them come along). Sockets (socket.c) call into the same core under
+ * the same lock from the application's threads.
  *
  * Also here: the process's default runtime, the bookkeeping that lets
  * us_runtime_stop() wake and drain the socket calls before it frees
@@ -64,6 +68,11 @@
 
 /* Frames read in one go before the loop looks at timers and the wake fd. */
 #define RX_BATCH 64
+/* The transmit queue: what one core call may send before the first write
+ * (a 256 KB send window in full-sized frames, or four 64 KB super-frames,
+ * fits twice). Beyond it frames are written with the core lock held. */
+#define TXQ_BYTES (1024u * 1024u)
+#define TXQ_FRAMES 1024u
 
 /* RFC 1035 §4.2.1: "Messages sent using UDP user server port 53". */
 #define DNS_PORT 53
@@ -183,30 +192,102 @@ us_time_t us_runtime_now(const struct us_runtime *rt)
 }
 
 /*
- * Writes one frame to the capture. A partial checksum (the pseudo-header
- * sum, which the kernel completes: virtio 1.x §5.1.6.2) is completed in a
- * copy first, so the record shows the checksum the segments carry on a
- * wire. A super-frame is one record of up to 64 KB (US_PCAP_SNAPLEN
- * is 256 KB), with its IP length fields as sent: true for the whole.
+ * Writes one frame to the capture, in the order frames cross the driver:
+ * received ones as they are read, sent ones as they are written. stamp is
+ * the core's time for the frame (kept from going backwards in the file: a
+ * frame queued by one thread may be written after another thread read a
+ * later one). A partial checksum (the pseudo-header sum, which the kernel
+ * completes: virtio 1.x §5.1.6.2) is completed in a copy first, so the
+ * record shows the checksum the segments carry on a wire. A super-frame
+ * is one record of up to 64 KB (US_PCAP_SNAPLEN is 256 KB), with its IP
+ * length fields as sent: true for the whole.
  */
-static void capture_frame(struct us_runtime *rt, const uint8_t *data, size_t len, bool partial,
-			  uint16_t csum_start, uint16_t csum_offset)
+static void capture_frame(struct us_runtime *rt, us_time_t stamp, const uint8_t *data, size_t len,
+			  bool partial, uint16_t csum_start, uint16_t csum_offset)
 {
+	pthread_mutex_lock(&rt->pcap_lock);
+	if (stamp < rt->pcap_last)
+		stamp = rt->pcap_last;
+	rt->pcap_last = stamp;
 	if (partial)
-		us_pcap_writer_write_partial(rt->pcap, rt->core_now, data, len, csum_start,
-					     csum_offset);
+		us_pcap_writer_write_partial(rt->pcap, stamp, data, len, csum_start, csum_offset);
 	else
-		us_pcap_writer_write(rt->pcap, rt->core_now, data, len);
+		us_pcap_writer_write(rt->pcap, stamp, data, len);
 	rt->pcap_dirty = true;
+	pthread_mutex_unlock(&rt->pcap_lock);
 }
 
-static int transmit_frame(void *ctx, const struct us_frame *f)
+/* The transmit queue's writer (txq.h): one frame to the capture and the
+ * driver, with the TX write lock held and the core lock free. */
+static int write_frame(void *ctx, const struct us_frame *f, us_time_t stamp)
 {
 	struct us_runtime *rt = ctx;
 	if (rt->pcap)
-		capture_frame(rt, f->data, f->len, f->csum_partial, f->csum_start, f->csum_offset);
+		capture_frame(rt, stamp, f->data, f->len, f->csum_partial, f->csum_start,
+			      f->csum_offset);
 	note_io(rt);
 	return rt->driver.ops->transmit(rt->driver.ctx, f);
+}
+
+/* The last frame this thread queued, and on which queue: what its
+ * us_runtime_unlock() must see written. (A thread holds one core lock at
+ * a time, and writes what it queued before it takes another.) */
+static _Thread_local struct {
+	const struct us_txq *q;
+	uint64_t ticket;
+} tx_mine;
+
+/* The core's transmit callback, core lock held: the frame is queued, to
+ * be written once the lock is released (us_runtime_unlock()). Only when
+ * the queue is full is it written now, after what is queued; the core
+ * then sees the driver's answer, as before the queue. */
+static int transmit_frame(void *ctx, const struct us_frame *f)
+{
+	struct us_runtime *rt = ctx;
+	uint64_t ticket;
+	if (us_txq_push(&rt->txq, f, rt->core_now, rt->tx_err, &ticket) == 0) {
+		tx_mine.q = &rt->txq;
+		tx_mine.ticket = ticket;
+		return 0;
+	}
+	return us_txq_write_through(&rt->txq, f, rt->core_now);
+}
+
+/* Core lock held: queued frames whose write failed go into the core's
+ * counters (eth.tx_errors), as if transmit had failed. */
+static void count_tx_failures(struct us_runtime *rt)
+{
+	uint64_t failed = atomic_load(&rt->txq.failed);
+	if (failed != rt->tx_failed_seen) {
+		us_stack_tx_failed(rt->stack, failed - rt->tx_failed_seen);
+		rt->tx_failed_seen = failed;
+	}
+}
+
+bool us_runtime_tx_pending(struct us_runtime *rt)
+{
+	return tx_mine.q == &rt->txq && atomic_load(&rt->txq.written) < tx_mine.ticket;
+}
+
+/* Writes what this thread queued on rt (and what others queued before
+ * it), with the core lock free. Frames other threads queued later are
+ * theirs to write: a thread that queued nothing never waits for a write,
+ * but writes them if no one is writing (the first thread free does: a
+ * reply leaves while its sender is still waking the stack thread). */
+static void write_mine(struct us_runtime *rt)
+{
+	if (tx_mine.q != &rt->txq) {
+		us_txq_help(&rt->txq);
+		return;
+	}
+	us_txq_flush(&rt->txq, tx_mine.ticket);
+	tx_mine.q = NULL;
+}
+
+void us_runtime_unlock(struct us_runtime *rt)
+{
+	pthread_mutex_unlock(&rt->lock);
+	write_mine(rt);
 }
 
 void us_runtime_wake(struct us_runtime *rt)
@@ -229,8 +310,9 @@ void us_runtime_with_core(struct us_runtime *rt,
 {
 	pthread_mutex_lock(&rt->lock);
 	rt->core_now = us_runtime_now(rt);
+	count_tx_failures(rt);
 	fn(rt->stack, rt->core_now, arg);
-	pthread_mutex_unlock(&rt->lock);
+	us_runtime_unlock(rt);
 	/* fn may have set a deadline the loop does not know of yet. */
 	us_runtime_wake(rt);
 }
@@ -247,11 +329,15 @@ uint32_t us_runtime_offloads(const struct us_runtime *rt)
 
 /* rx_lock held: reads what the driver has, up to max frames, and returns
  * the frames given to the core. The core lock is taken per frame (never
- * across the driver's syscall), and the sockets the batch gave events to
- * are woken once, at its end. */
+ * across the driver's syscalls: what the frame made the core send is
+ * written after it is released). The frames are one batch for the core
+ * (us_stack_batch_begin()): each TCP connection acknowledges the in-order
+ * data of the batch once, at its end, and the sockets the batch gave
+ * events to are woken once, then. */
 static int receive_batch(struct us_runtime *rt, int max)
 {
 	int input = 0;
+	bool began = false;
 	for (int i = 0; i < max; i++) {
 		struct us_rx_meta meta;
 		int n = rt->driver.ops->recv(rt->driver.ctx, rt->rx_buf, US_PBUF_LARGE, &meta);
@@ -274,23 +360,31 @@ static int receive_batch(struct us_runtime *rt, int max)
 		input++;
 		rt->core_now = us_runtime_now(rt);
 		if (rt->pcap)
-			capture_frame(rt, rt->rx_buf, (size_t)n, meta.csum_partial, meta.csum_start,
-				      meta.csum_offset);
+			capture_frame(rt, rt->core_now, rt->rx_buf, (size_t)n, meta.csum_partial,
+				      meta.csum_start, meta.csum_offset);
 		rt->defer_wakes = true;
+		if (!began) {
+			us_stack_batch_begin(rt->stack);
+			began = true;
+		}
 		if (rt->offloads)
 			us_stack_input_meta(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf,
 					    (size_t)n, &meta);
 		else
 			us_stack_input(rt->stack, rt->core_now, rt->ifindex, rt->rx_buf, (size_t)n);
 		rt->defer_wakes = false;
-		pthread_mutex_unlock(&rt->lock);
+		us_runtime_unlock(rt);
 	}
 	if (input == 0)
 		return 0;
 	note_io(rt);
 	pthread_mutex_lock(&rt->lock);
+	if (began) {
+		rt->core_now = us_runtime_now(rt);
+		us_stack_batch_end(rt->stack, rt->core_now);
+	}
 	us_socket_flush_wakes(rt);
-	pthread_mutex_unlock(&rt->lock);
+	us_runtime_unlock(rt);
 	return input;
 }
 
@@ -379,6 +473,7 @@ static void *stack_thread(void *arg)
 	while (!atomic_load(&rt->stopping)) {
 		pthread_mutex_lock(&rt->lock);
 		rt->core_now = us_runtime_now(rt);
+		count_tx_failures(rt);
 		us_stack_poll(rt->stack, rt->core_now);
 		us_time_t deadline = us_stack_next_deadline(rt->stack);
 		us_time_t now = rt->core_now;
@@ -388,12 +483,14 @@ static void *stack_thread(void *arg)
 			rt->clock_seen = now;
 			us_socket_clock_moved(rt);
 		}
+		us_runtime_unlock(rt);
 		/* Before sleeping, let a reader of the live capture see everything. */
+		pthread_mutex_lock(&rt->pcap_lock);
 		if (rt->pcap_dirty) {
 			us_pcap_writer_flush(rt->pcap);
 			rt->pcap_dirty = false;
 		}
-		pthread_mutex_unlock(&rt->lock);
+		pthread_mutex_unlock(&rt->pcap_lock);
 
 		if (stack_busy_poll(rt, deadline))
 			continue;
@@ -462,8 +559,10 @@ static void free_runtime(struct us_runtime *rt)
 	us_stack_free(rt->stack);
 	if (rt->wake_fd >= 0)
 		close(rt->wake_fd);
+	us_txq_fini(&rt->txq);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_mutex_destroy(&rt->rx_lock);
+	pthread_mutex_destroy(&rt->pcap_lock);
 	pthread_cond_destroy(&rt->drained);
 	free(rt->hosts);
 	free(rt->rx_buf);
@@ -580,6 +679,7 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	}
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_mutex_init(&rt->rx_lock, NULL);
+	pthread_mutex_init(&rt->pcap_lock, NULL);
 	pthread_cond_init(&rt->drained, NULL);
 	atomic_init(&rt->stopping, false);
 	rt->busy_poll_us = cfg->busy_poll_us;
@@ -605,6 +705,8 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 		rc = rt->wake_fd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
+	if ((rc = us_txq_init(&rt->txq, TXQ_BYTES, TXQ_FRAMES, write_frame, rt)) < 0)
+		goto fail;
 	if ((rc = copy_resolver_config(rt, cfg)) < 0)
 		goto fail;
 	if (cfg->busy_poll_us > BUSY_POLL_MAX_US) {
@@ -626,6 +728,9 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	}
 	if ((rc = setup_core(rt, cfg)) < 0)
 		goto fail;
+	/* What coming up sent (announcements, solicitations). */
+	us_txq_flush_all(&rt->txq);
+	tx_mine.q = NULL;
 	rt->clock_seen = rt->core_now;
 	if ((rc = -pthread_create(&rt->thread, NULL, stack_thread, rt)) < 0)
 		goto fail;
@@ -635,6 +740,7 @@ struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *er
 	us_api_unlock();
 	return rt;
 fail:
+	tx_mine.q = NULL;
 	free_runtime(rt);
 	*err = rc;
 	return NULL;
@@ -659,7 +765,7 @@ void us_runtime_stop(struct us_runtime *rt)
 	pthread_mutex_lock(&rt->lock);
 	rt->down = true;
 	us_socket_runtime_down(rt);
-	pthread_mutex_unlock(&rt->lock);
+	us_runtime_unlock(rt); /* the RSTs of the aborted connections leave */
 
 	/* ... and leave; the sockets outlive rt until their us_close(). */
 	us_api_lock();

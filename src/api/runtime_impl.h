@@ -10,11 +10,18 @@
  *    for the network.
  *  - each runtime's core lock (rt->lock): held for every call into the core
  *    and for the socket state kept beside it. Socket calls wait on condition
- *    variables tied to it.
+ *    variables tied to it. Never held across a system call on the driver:
+ *    the frames the core sends are queued (rt->txq, txq.h) and written by
+ *    us_runtime_unlock(), which every section under the core lock ends
+ *    with, and wait_for_event() (socket.c) before it sleeps.
  * A poll waiter's own mutex (socket.c) may be taken with a core lock held,
  * never the other way round. A third, rt->rx_lock, is held by whichever
  * thread reads the driver (the stack thread, or a busy-polling socket
- * call): it is taken before the core lock, never with it held.
+ * call): it is taken before the core lock, never with it held. Below the
+ * core lock, in this order, come the transmit queue's write lock (held
+ * while frames are written to the driver, by one thread at a time), the
+ * capture's lock (rt->pcap_lock) and the queue's ring lock; none of them
+ * is ever held while taking the core lock.
  *
  * A runtime's life, as seen from the sockets: us_runtime_stop() first marks
  * it dead under the API lock (no call can start on it: ENETDOWN), joins the
@@ -35,6 +42,8 @@
 
 #include <ustack/ustack.h>
 
+#include "txq.h"
+
 struct us_pcap_writer;
 struct us_sock;      /* socket.c */
 struct us_poll_node; /* socket.c */
@@ -49,9 +58,19 @@ struct us_runtime {
 	int ifindex;
 	struct us_driver driver;
 	struct us_clock clock;
-	struct us_pcap_writer *pcap;
 	us_time_t core_now; /* the time given to the core call in progress */
-	bool pcap_dirty;    /* written since the last flush */
+
+	/* Frames the core sent, on their way to the driver (txq.h). */
+	struct us_txq txq;
+	int *tx_err;             /* under the core lock: where a failed write of
+				  * what the call in progress sends is reported */
+	uint64_t tx_failed_seen; /* under the core lock: txq.failed counted */
+
+	/* The capture, written by whichever thread moves a frame. */
+	pthread_mutex_t pcap_lock;
+	struct us_pcap_writer *pcap;
+	bool pcap_dirty;     /* under pcap_lock: written since the last flush */
+	us_time_t pcap_last; /* under pcap_lock: the last record's time */
 
 	uint8_t *rx_buf;   /* under rx_lock */
 	uint32_t offloads; /* enum us_offload bits the interface uses */
@@ -129,6 +148,13 @@ bool us_runtime_busy_poll_driver(struct us_runtime *rt);
 
 /* A pause for a spinning thread: the CPU's spin-wait hint. */
 void us_runtime_cpu_relax(void);
+
+/* Releases rt's core lock, then writes to the driver the frames this
+ * thread's core calls queued (and any queued before them; by this thread
+ * or the one writing meanwhile). */
+void us_runtime_unlock(struct us_runtime *rt);
+/* Frames this thread queued on rt wait to be written. */
+bool us_runtime_tx_pending(struct us_runtime *rt);
 
 /* The process-wide API lock (see above). */
 void us_api_lock(void);

@@ -286,9 +286,11 @@ static int lock_core(struct call *c)
 	return rc;
 }
 
+/* Step 5's first half: the frames the call sent leave now (the core lock
+ * is never held across the driver's system calls: runtime_impl.h). */
 static void unlock_core(struct call *c)
 {
-	pthread_mutex_unlock(&c->rt->lock);
+	us_runtime_unlock(c->rt);
 }
 
 static us_time_t deadline_after(us_time_t now, us_time_t wait)
@@ -384,6 +386,13 @@ static int wait_for_event(struct call *c)
 	us_time_t now = us_runtime_now(rt);
 	if (c->deadline != US_TIME_NEVER && now >= c->deadline)
 		return -ETIMEDOUT;
+	/* What the call sent leaves before it sleeps (its peer's answer may
+	 * be what it waits for), with the core lock free; then it looks again. */
+	if (us_runtime_tx_pending(rt)) {
+		us_runtime_unlock(rt);
+		pthread_mutex_lock(&rt->lock);
+		return 0;
+	}
 	c->sk->waiters++;
 	if (rt->busy_poll_us && busy_wait(c, now)) {
 		c->sk->waiters--;
@@ -823,7 +832,7 @@ int us_close(int s)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	sk->next = sk->prev = NULL;
-	pthread_mutex_unlock(&rt->lock);
+	us_runtime_unlock(rt); /* a FIN or RST leaves */
 
 	us_api_lock();
 	sk->linked = false;
@@ -1308,13 +1317,16 @@ int us_shutdown(int s, int how)
  * One datagram to `to` (NULL: the connected peer), whole or not at all.
  * Returns len or a negative errno. A datagram socket is always writable: a
  * send never waits, whatever the timeout. When the link cannot take the
- * frame now (the driver's queue is full: -EAGAIN from the core) the
- * datagram is lost and the call says ENOBUFS, as Linux UDP does with
- * IP_RECVERR; the pools running short is ENOBUFS too.
+ * frame now (the driver's queue is full: -EAGAIN) the datagram is lost and
+ * the call says ENOBUFS, as Linux UDP does with IP_RECVERR; the pools
+ * running short is ENOBUFS too. The driver's answer comes when the frames
+ * are written, after the core lock is released (rt->tx_err: the write of
+ * any frame the call sent that fails reports here), or from the core when
+ * the transmit queue was full and it wrote them itself.
  */
 static ssize_t send_dgram(struct call *c, const void *buf, size_t len, const struct us_addr *to)
 {
-	int rc = 0;
+	int rc = 0, werr = 0;
 	if (!buf && len > 0)
 		rc = -EFAULT;
 	else if (to)
@@ -1324,6 +1336,7 @@ static ssize_t send_dgram(struct call *c, const void *buf, size_t len, const str
 		/* A datagram waiting for its neighbour's address sets a timer
 		 * the stack thread must hear of (core_end()). */
 		core_begin(c);
+		rt->tx_err = &werr;
 		if (c->sk->shut_wr)
 			rc = -EPIPE;
 		else if (c->sk->udp)
@@ -1332,10 +1345,13 @@ static ssize_t send_dgram(struct call *c, const void *buf, size_t len, const str
 			rc = us_raw_sendto(c->sk->raw, rt->core_now, to ? to : &c->sk->raw_peer, buf, len);
 		else
 			rc = -EDESTADDRREQ;
+		rt->tx_err = NULL;
+		core_end(c);
+		unlock_core(c); /* writes the frames: werr is final after it */
+		if (rc >= 0 && werr < 0)
+			rc = werr;
 		if (rc == -EAGAIN)
 			rc = -ENOBUFS;
-		core_end(c);
-		unlock_core(c);
 	}
 	return rc < 0 ? rc : (ssize_t)len;
 }

@@ -9,6 +9,10 @@
  * in us_eth_output(), which pushes the Ethernet header in front of a pbuf and
  * calls the interface's transmit callback. Read docs/architecture.md first.
  *
+ * A caller that reads several frames from the link at once brackets them
+ * with us_stack_batch_begin()/_end(): TCP then sends one ACK per connection
+ * for the in-order data of the whole batch (tcp_input.c, defer_ack()).
+ *
  * Offloads (docs/performance.md): us_stack_input_meta() takes what the link
  * knows of a frame (a decoded virtio-net header) and keeps it in s->rx_meta
  * while the frame goes up; a UDP super-frame (USO) is split here into its
@@ -419,6 +423,21 @@ int us_stack_input_meta(struct us_stack *s, us_time_t now, int ifindex, const ui
 	return rc;
 }
 
+void us_stack_batch_begin(struct us_stack *s)
+{
+	if (s)
+		s->batch = true;
+}
+
+void us_stack_batch_end(struct us_stack *s, us_time_t now)
+{
+	if (!s || !s->batch)
+		return;
+	s->now = now;
+	s->batch = false;
+	us_tcp_batch_end(s);
+}
+
 /* ---- Timers ------------------------------------------------------------- */
 
 void us_stack_poll(struct us_stack *s, us_time_t now)
@@ -528,6 +547,14 @@ out:
 }
 
 /* ---- Counters ----------------------------------------------------------- */
+
+void us_stack_tx_failed(struct us_stack *s, uint64_t n)
+{
+	if (!s)
+		return;
+	s->ctr[US_CTR_ETH_TX_ERRORS] += n;
+	s->ctr[US_CTR_ETH_OUT] -= n < s->ctr[US_CTR_ETH_OUT] ? n : s->ctr[US_CTR_ETH_OUT];
+}
 
 uint32_t us_stack_pbufs_in_use(const struct us_stack *s)
 {

@@ -90,6 +90,9 @@ struct us_stack {
 	 * skip verifying a checksum the kernel vouches for. */
 	const struct us_rx_meta *rx_meta;
 	bool any_offload; /* some interface has offloads: TCP looks them up */
+	/* Between us_stack_batch_begin() and _end(): the frames going in were
+	 * read from the link in one go (TCP may coalesce their ACKs). */
+	bool batch;
 
 	/* Each protocol module's state, defined in its own header. */
 	struct us_arp_state arp;

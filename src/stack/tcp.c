@@ -518,6 +518,7 @@ static void tcb_free(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
 	us_tcp_cancel_timers(t); /* out of the timer heap */
+	us_tcp_batch_forget(t);
 	unlink_child(t);
 	conn_remove(t);
 	port_remove(t);

@@ -104,6 +104,11 @@ struct us_tcp_opts;
 /* R2 for data: 12 consecutive timeouts (about 9 minutes with the 60 s
  * cap; RFC 1122 §4.2.3.5: "at least 100 seconds"). */
 #define US_TCP_DATA_RETRIES 12
+/* Within a batch of received frames (us_stack_batch_begin()), the ACK
+ * for every second full-sized segment waits for the batch's end, but for
+ * no more than this many unacknowledged bytes: Linux's GRO merges at most
+ * 64 KB into one packet, which its TCP then acknowledges at once. */
+#define US_TCP_BATCH_ACK_MAX 65536u
 /* RFC 1122 §4.2.3.2: an ACK "MUST NOT be excessively delayed; in
  * particular, the delay MUST be less than 0.5 seconds"; Linux's minimum
  * delayed ACK is 40 ms. */
@@ -337,6 +342,11 @@ struct us_tcp {
 	us_time_t last_rcv;  /* when a segment last arrived */
 	bool ack_now;        /* an ACK must leave with the next output */
 	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
+	/* In a batch of received frames (us_stack_batch_begin()): the ACK
+	 * for every second full-sized segment waits for the batch's end, on
+	 * the module's ack_owed list (tcp_input.c, defer_ack()). */
+	bool ack_owed;
+	struct us_tcp *ack_next;
 };
 
 /* One slot of the timer heap: a TCB and its earliest timer (kept here, so
@@ -374,6 +384,7 @@ struct us_tcp_module {
 	struct us_tcp_timer_slot *heap;
 	uint32_t heap_len, heap_cap;
 	uint32_t serial; /* the last TCB's serial */
+	struct us_tcp *ack_owed; /* TCBs owing an ACK at the end of the batch */
 };
 
 /* A received segment, as the state machine sees it. */
@@ -461,6 +472,11 @@ void us_tcp_icmp_error4(struct us_stack *s, uint8_t type, uint8_t code,
 			const struct us_ipv4_hdr *q);
 void us_tcp_icmp_error6(struct us_stack *s, uint8_t type, uint8_t code,
 			const struct us_ipv6_hdr *q, const uint8_t *upper, size_t len);
+/* The batch of received frames is over: each connection on the ack_owed
+ * list sends the one ACK it still owes (us_stack_batch_end()). */
+void us_tcp_batch_end(struct us_stack *s);
+/* t goes: off the ack_owed list. */
+void us_tcp_batch_forget(struct us_tcp *t);
 
 /* ---- tcp_output.c ---- */
 /* Sends what the windows, Nagle and SWS avoidance allow, and an ACK when one

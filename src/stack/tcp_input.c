@@ -675,6 +675,79 @@ static bool ooo_advance(struct us_tcp *t)
 	return moved;
 }
 
+/* RFC 5681 §4.2's "every second full-sized segment": an ACK is owed
+ * for what arrived in order since the last one, 2 * RMSS bytes or more. */
+static bool ack_owed(const struct us_tcp *t)
+{
+	uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
+	return t->rcv_nxt - t->rcv_acked >= 2 * mss;
+}
+
+/*
+ * Within a batch of received frames (us_stack_batch_begin(): the runtime
+ * read them from the link in one go), the ACK that ack_owed() asks for
+ * waits for the batch's end (us_tcp_batch_end()), so that one ACK covers
+ * all the in-order data of the burst. This is what Linux's GRO does: the
+ * segments of one NAPI poll are merged before TCP sees them, and TCP
+ * acknowledges the merged packet. Deviation: RFC 5681 §4.2 says "an ACK
+ * SHOULD be generated for at least every second full-sized segment"; the
+ * ACK of a batch is a stretch ACK, as GRO's are. It never covers more than
+ * US_TCP_BATCH_ACK_MAX bytes (GRO's 64 KB) or half the receive buffer, so
+ * that the sender never runs out of window waiting for it. Only this rule
+ * waits: out-of-order data, a segment that fills a gap, a FIN and
+ * everything else that sets ack_now is acknowledged at once, batch or not
+ * (each out-of-order segment still brings its duplicate ACK, for the
+ * sender's fast retransmit). The delayed-ACK timer stays armed meanwhile.
+ * False: not in a batch, or too much unacknowledged: ACK now.
+ */
+static bool defer_ack(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	if (!s->batch)
+		return false;
+	uint32_t limit = us_tcp_rcv_cap(t) / 2;
+	if (limit > US_TCP_BATCH_ACK_MAX)
+		limit = US_TCP_BATCH_ACK_MAX;
+	if (t->rcv_nxt - t->rcv_acked >= limit)
+		return false;
+	if (t->t_delack == US_TIME_NEVER)
+		us_tcp_timer_set(t, US_TCP_T_DELACK, s->now + US_TCP_DELACK);
+	if (!t->ack_owed) {
+		t->ack_owed = true;
+		t->ack_next = s->tcp.ack_owed;
+		s->tcp.ack_owed = t;
+	}
+	return true;
+}
+
+void us_tcp_batch_end(struct us_stack *s)
+{
+	struct us_tcp *t;
+	while ((t = s->tcp.ack_owed) != NULL) {
+		s->tcp.ack_owed = t->ack_next;
+		t->ack_next = NULL;
+		t->ack_owed = false;
+		/* An ACK that left since (data, a duplicate ACK, a window
+		 * update) may have paid the debt already. */
+		if (us_tcp_is_synchronized(t->state) && ack_owed(t)) {
+			t->ack_now = true;
+			us_tcp_output(t);
+		}
+	}
+}
+
+void us_tcp_batch_forget(struct us_tcp *t)
+{
+	if (!t->ack_owed)
+		return;
+	struct us_tcp **pp = &t->s->tcp.ack_owed;
+	while (*pp != t)
+		pp = &(*pp)->ack_next;
+	*pp = t->ack_next;
+	t->ack_next = NULL;
+	t->ack_owed = false;
+}
+
 /* "Seventh, process the segment text". */
 static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 {
@@ -726,12 +799,14 @@ static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 			t->ack_now = true;
 		/* RFC 5681 §4.2: "an ACK SHOULD be generated for at least every
 		 * second full-sized segment, and MUST be generated within 500
-		 * ms of the arrival of the first unacknowledged packet". */
-		uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
-		if (t->rcv_nxt - t->rcv_acked >= 2 * mss)
+		 * ms of the arrival of the first unacknowledged packet". In a
+		 * batch, that ACK may wait for the batch's end (defer_ack()). */
+		if (!ack_owed(t)) {
+			if (t->t_delack == US_TIME_NEVER)
+				us_tcp_timer_set(t, US_TCP_T_DELACK, s->now + US_TCP_DELACK);
+		} else if (t->ack_now || !defer_ack(t)) {
 			t->ack_now = true;
-		else if (t->t_delack == US_TIME_NEVER)
-			us_tcp_timer_set(t, US_TCP_T_DELACK, s->now + US_TCP_DELACK);
+		}
 		us_tcp_notify(t);
 		return GO_ON;
 	}
