@@ -211,10 +211,21 @@ static void conn_remove(struct us_tcp *t)
 	t->in_conn_hash = false;
 }
 
+/*
+ * A port's bucket holds its listeners first, then everything else bound
+ * to a port of the bucket (connections, their children, TIME_WAITs): a
+ * SYN's listener lookup stops at the first endpoint that is not listening,
+ * however many connections a busy server has on its port.
+ * us_tcp_set_state() keeps the order when an endpoint enters or leaves
+ * LISTEN.
+ */
 static void port_insert(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
 	struct us_tcp **b = &s->tcp.ports[t->tu.lport % US_TCP_PORT_BUCKETS];
+	if (t->state != US_TCP_LISTEN)
+		while (*b && (*b)->state == US_TCP_LISTEN)
+			b = &(*b)->pnext;
 	t->pnext = *b;
 	*b = t;
 	t->in_port_hash = true;
@@ -259,8 +270,9 @@ static bool listener_takes(const struct us_tcp *t, const struct us_ip6 *laddr, b
 struct us_tcp *us_tcp_find_listener(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4)
 {
 	struct us_tcp *best = NULL;
-	for (struct us_tcp *t = s->tcp.ports[tu->lport % US_TCP_PORT_BUCKETS]; t; t = t->pnext) {
-		if (t->state != US_TCP_LISTEN || t->tu.lport != tu->lport)
+	for (struct us_tcp *t = s->tcp.ports[tu->lport % US_TCP_PORT_BUCKETS];
+	     t && t->state == US_TCP_LISTEN; t = t->pnext) {
+		if (t->tu.lport != tu->lport)
 			continue;
 		if (!listener_takes(t, &tu->laddr, v4))
 			continue;
@@ -416,6 +428,11 @@ void us_tcp_set_state(struct us_tcp *t, enum us_tcp_state st, const char *why)
 {
 	enum us_tcp_state old = t->state;
 	t->state = st;
+	if ((old == US_TCP_LISTEN) != (st == US_TCP_LISTEN) && t->in_port_hash) {
+		/* Listeners lead their port's bucket (port_insert()). */
+		port_remove(t);
+		port_insert(t);
+	}
 	if (st == US_TCP_ESTABLISHED)
 		t->was_connected = true;
 	if (t->s->cfg.trace) {

@@ -995,6 +995,47 @@ START_TEST(listen_close_goes_to_closed_and_resets_unaccepted_children)
 }
 END_TEST
 
+/* A port's bucket keeps its listeners first (tcp.c, port_insert()), so a
+ * SYN's listener lookup stops at the first endpoint that is not
+ * listening. An endpoint bound before others and listening only later must
+ * still be found: entering LISTEN moves it to the front; and the
+ * connections it makes go behind every listener. */
+START_TEST(a_listener_is_found_behind_endpoints_bound_after_it)
+{
+	struct peer *p = peer_new(US_AF_INET);
+	/* Three ports of one bucket: SRV_PORT, + 256, + 512. */
+	struct us_tcp *b1 = tcp_open(p), *l = tcp_open(p), *b2 = tcp_open(p);
+	struct us_addr a1 = any_addr(p, SRV_PORT + US_TCP_PORT_BUCKETS);
+	struct us_addr al = any_addr(p, SRV_PORT);
+	struct us_addr a2 = any_addr(p, SRV_PORT + 2 * US_TCP_PORT_BUCKETS);
+	ck_assert_int_eq(us_tcp_bind(b1, &a1), 0);
+	ck_assert_int_eq(us_tcp_bind(l, &al), 0);
+	ck_assert_int_eq(us_tcp_bind(b2, &a2), 0);
+	ck_assert_int_eq(us_tcp_listen(l, p->now, 4), 0);
+	for (int i = 0; i < NCONN; i++)
+		p->conns[i].sport = SRV_PORT;
+	syn_to_listener(p);
+	peer_ack(p);
+	ck_table_state(p, US_TCP_ESTABLISHED);
+	/* b1 listens too, behind the child now in the bucket. */
+	ck_assert_int_eq(us_tcp_listen(b1, p->now, 4), 0);
+	struct us_tcp_tuple tu = { .lport = SRV_PORT + US_TCP_PORT_BUCKETS };
+	ck_assert_ptr_eq(us_tcp_find_listener(p->s, &tu, true), b1);
+	tu.lport = SRV_PORT;
+	ck_assert_ptr_eq(us_tcp_find_listener(p->s, &tu, true), l);
+	tu.lport = SRV_PORT + 2 * US_TCP_PORT_BUCKETS;
+	ck_assert_ptr_null(us_tcp_find_listener(p->s, &tu, true));
+	/* A listener that closes leaves the others findable. */
+	us_tcp_close(b1, p->now);
+	tu.lport = SRV_PORT;
+	ck_assert_ptr_eq(us_tcp_find_listener(p->s, &tu, true), l);
+	us_tcp_abort(b2, p->now);
+	us_tcp_close(l, p->now);
+	expect_rst(p, 1);
+	peer_free(p);
+}
+END_TEST
+
 /* RFC 9293 §3.10.2: data queued before the connection is established goes
  * once it is. */
 START_TEST(send_in_syn_sent_is_queued_and_leaves_once_established)
@@ -3551,6 +3592,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(open, syn_sent_answers_an_unacceptable_ack_with_a_rst_from_that_ack);
 	tcase_add_test(open, syn_sent_close_goes_to_closed_and_sends_nothing);
 	tcase_add_test(open, listen_close_goes_to_closed_and_resets_unaccepted_children);
+	tcase_add_test(open, a_listener_is_found_behind_endpoints_bound_after_it);
 	tcase_add_test(open, send_in_syn_sent_is_queued_and_leaves_once_established);
 	suite_add_tcase(s, open);
 
