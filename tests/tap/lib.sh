@@ -226,9 +226,22 @@ capture_has() {
 	[ "$(capture_count "$@")" -ge "$n" ]
 }
 
+# capture_stop: tcpdump ends on SIGINT (its capture file, written with -U,
+# is complete); one that does not within 5 s gets TERM, then KILL, so a
+# test never hangs here (once seen in a loaded CI run).
 capture_stop() {
+	local guard
 	kill -INT "$capture_pid" 2>/dev/null
+	(
+		sleep 5
+		kill -TERM "$capture_pid" 2>/dev/null
+		sleep 2
+		kill -KILL "$capture_pid" 2>/dev/null
+	) >/dev/null 2>&1 &
+	guard=$!
 	wait "$capture_pid" 2>/dev/null
+	kill "$guard" 2>/dev/null
+	wait "$guard" 2>/dev/null
 	forget_pid "$capture_pid"
 }
 
