@@ -203,6 +203,9 @@ expect_ping() {
 # read while the capture runs (capture_count).
 capture_start() {
 	capture_file=$1
+	# A second capture must not take the first one's "listening on" for
+	# its own: the background job truncates the log only once it runs.
+	rm -f "$tap_tmp/tcpdump.log"
 	tcpdump -i tap0 --immediate-mode -U -n -Z root -w "$capture_file" \
 		>"$tap_tmp/tcpdump.log" 2>&1 &
 	capture_pid=$!
@@ -226,11 +229,20 @@ capture_has() {
 	[ "$(capture_count "$@")" -ge "$n" ]
 }
 
-# capture_stop: tcpdump ends on SIGINT (its capture file, written with -U,
-# is complete); one that does not within 5 s gets TERM, then KILL, so a
-# test never hangs here (once seen in a loaded CI run).
+# capture_stop: first lets tcpdump catch up: on SIGINT it stops reading,
+# and frames still waiting in the kernel for it are lost (a loaded CI run
+# lost a whole curl exchange), so it waits until the file has not grown for
+# half a second (5 s at most). tcpdump then ends on SIGINT (its file,
+# written with -U, is complete); one that does not within 5 s gets TERM,
+# then KILL, so a test never hangs here (also seen once under load).
 capture_stop() {
-	local guard
+	local guard size last=-1 _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		size=$(stat -c %s "$capture_file" 2>/dev/null || echo 0)
+		[ "$size" = "$last" ] && break
+		last=$size
+		sleep 0.5
+	done
 	kill -INT "$capture_pid" 2>/dev/null
 	(
 		sleep 5
