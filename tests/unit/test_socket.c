@@ -111,10 +111,7 @@ static void job_start(struct job *j, enum op op, int sock)
 /* Joins the job's thread, waiting at most 20 s of real time for it. */
 static void job_join(struct job *j)
 {
-	for (int i = 0; i < 20000 && !atomic_load(&j->done); i++)
-		us_test_sleep_ms(1);
-	ck_assert_msg(atomic_load(&j->done), "the blocked call never returned");
-	pthread_join(j->thread, NULL);
+	us_test_join_within(j->thread, &j->done, 20);
 }
 
 /* ---- Datagrams between the runtimes --------------------------------------- */

@@ -2572,6 +2572,14 @@ END_TEST
 
 /* ---- Congestion control (tcp_cc.c) ----------------------------------------------- */
 
+/* An established connection switched to CUBIC. */
+static struct us_tcp *connect_cubic(struct peer *p)
+{
+	struct us_tcp *t = connect_est(p);
+	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	return t;
+}
+
 /* RFC 9438 §4.2's W_cubic(t) = C * (t - K)^3 + W_max in segments and
  * seconds, with K = cubic_root(W_max * (1 - beta) / C), in doubles: the
  * RFC's own arithmetic, against the core's integer one. */
@@ -2590,8 +2598,7 @@ static double w_cubic(double w_max, double t)
 START_TEST(cubic_window_follows_w_cubic_over_virtual_time)
 {
 	struct peer *p = peer_new(US_AF_INET);
-	struct us_tcp *t = connect_est(p);
-	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	struct us_tcp *t = connect_cubic(p);
 	int v = -1;
 	ck_assert_int_eq(us_tcp_getopt(t, US_OPT_CONGESTION, &v), 0);
 	ck_assert_int_eq(v, US_TCP_CC_CUBIC);
@@ -2663,8 +2670,7 @@ END_TEST
 START_TEST(cubic_slow_start_after_recovery_stops_at_ssthresh)
 {
 	struct peer *p = peer_new(US_AF_INET);
-	struct us_tcp *t = connect_est(p);
-	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	struct us_tcp *t = connect_cubic(p);
 	const uint32_t mss = 1460;
 	t->cwnd = 18 * mss;
 	t->ssthresh = t->cc->on_congestion(t, mss);
@@ -2685,8 +2691,7 @@ END_TEST
 START_TEST(hystart_plus_plus_leaves_slow_start_when_the_rtt_grows)
 {
 	struct peer *p = peer_new(US_AF_INET);
-	struct us_tcp *t = connect_est(p);
-	ck_assert_int_eq(us_tcp_setopt(t, US_OPT_CONGESTION, US_TCP_CC_CUBIC), 0);
+	struct us_tcp *t = connect_cubic(p);
 	const uint32_t mss = 1460;
 	ck_assert_uint_eq(t->ssthresh, UINT32_MAX);
 	/* Rounds of 8 RTT samples and 8 ACKs each; the round ends when

@@ -109,6 +109,14 @@ void us_test_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+void us_test_join_within(pthread_t t, atomic_bool *done, int max_s)
+{
+	for (int i = 0; i < max_s * 1000 && !atomic_load(done); i++)
+		us_test_sleep_ms(1);
+	ck_assert_msg(atomic_load(done), "the blocked call never returned");
+	pthread_join(t, NULL);
+}
+
 void us_test_wait_blocked(int s, unsigned n)
 {
 	for (int i = 0; i < 20000; i++) {

@@ -14,6 +14,8 @@
 #define USTACK_TESTNET_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <ustack/ustack.h>
@@ -47,6 +49,9 @@ struct us_addr us_test_addr6(uint8_t last, uint16_t port);
 void us_test_sleep_ms(int ms);
 /* Waits (bounded: 20 s of real time) until n calls are blocked on s. */
 void us_test_wait_blocked(int s, unsigned n);
+/* Joins a thread that sets *done when its blocked call returns, failing
+ * the test if that takes more than max_s seconds of real time. */
+void us_test_join_within(pthread_t t, atomic_bool *done, int max_s);
 
 /* Fails the test unless call returned -1 with errno want. */
 #define EXPECT_ERR(call, want)                                                                   \

@@ -163,24 +163,22 @@ static int cable_transmit(void *ctx, const struct us_frame *f)
 	return 0;
 }
 
-static void deliver_one(struct queue *q, struct node *to)
+/* Hands the oldest queued frame to the node (its slot is free once the
+ * node has sent what it answers: that goes to the other queue). */
+static void deliver_one(struct queue *q, struct node *to, us_time_t now)
 {
 	uint32_t i = q->head;
 	q->head = (q->head + 1) % QUEUE_FRAMES;
 	q->count--;
-	us_stack_input(to->s, stack_now(), to->ifindex, q->mem + (size_t)i * q->slot, q->len[i]);
+	us_stack_input(to->s, now, to->ifindex, q->mem + (size_t)i * q->slot, q->len[i]);
 }
 
 /* Hands the frames queued now to the node; returns how many. */
 static uint32_t deliver(struct queue *q, struct node *to, us_time_t now)
 {
 	uint32_t n = q->count;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = q->head;
-		us_stack_input(to->s, now, to->ifindex, q->mem + (size_t)i * q->slot, q->len[i]);
-		q->head = (q->head + 1) % QUEUE_FRAMES;
-		q->count--;
-	}
+	for (uint32_t k = 0; k < n; k++)
+		deliver_one(q, to, now);
 	return n;
 }
 
@@ -333,11 +331,11 @@ static bool path_deliver(void)
 	for (bool more = true; more;) {
 		more = false;
 		if (q_ab.count && q_ab.at[q_ab.head] <= vnow) {
-			deliver_one(&q_ab, &B);
+			deliver_one(&q_ab, &B, vnow);
 			more = any = true;
 		}
 		if (q_ba.count && q_ba.at[q_ba.head] <= vnow) {
-			deliver_one(&q_ba, &A);
+			deliver_one(&q_ba, &A, vnow);
 			more = any = true;
 		}
 	}
@@ -554,11 +552,7 @@ static void pump_turns(us_time_t now)
 		struct node *to[2] = { &B, &A };
 		for (int d = 0; d < 2; d++) {
 			for (uint32_t k = qs[d]->count; k > 0; k--, moved++) {
-				struct queue *q = qs[d];
-				us_stack_input(to[d]->s, now, to[d]->ifindex,
-					       q->mem + (size_t)q->head * q->slot, q->len[q->head]);
-				q->head = (q->head + 1) % QUEUE_FRAMES;
-				q->count--;
+				deliver_one(qs[d], to[d], now);
 				turn(to[d], now);
 			}
 		}
