@@ -96,7 +96,8 @@ struct us_runtime;
 struct us_runtime *us_runtime_start(const struct us_runtime_config *cfg, int *err);
 
 /* Stops the thread, flushes and closes the capture, closes the driver, frees
- * everything. Blocked calls wake with an error. NULL is a no-op. */
+ * everything. Blocked calls wake with an error. NULL is a no-op; so is a
+ * call from rt's own event callbacks, which sets errno to EDEADLK. */
 void us_runtime_stop(struct us_runtime *rt);
 
 /* Tells the stack thread to look at the clock again: after moving a
@@ -305,6 +306,36 @@ struct us_pollfd {
 	short revents;
 };
 int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms);
+
+/*
+ * Event callbacks: the application's code on the stack thread, as lwIP's
+ * raw API runs it (tcp_recv(), tcp_accept()), beside the blocking calls.
+ * A socket with a callback has it called, on the runtime's stack thread,
+ * once after each batch of work (frames received, timers run) in which
+ * the core reported something for the socket: data or end of stream, a
+ * connection to accept, room to send, an error, a state change. events
+ * are the socket's us_poll() bits at that moment (US_POLLIN, US_POLLOUT,
+ * US_POLLERR, US_POLLHUP); with none, it is not called. It is not called
+ * again until the core reports something new: read until EAGAIN (as with
+ * an edge-triggered epoll).
+ *
+ * Inside a callback every socket call of the same runtime works as on a
+ * non-blocking socket (what would wait fails with EAGAIN; a lingering
+ * close does not wait), without taking a lock or waking a thread: the
+ * frames it sends leave when the stack thread finishes the batch. A call
+ * on a socket of another runtime fails with EDEADLK (us_poll() reports
+ * it as US_POLLERR | US_POLLHUP). A callback must not
+ * block, nor call us_runtime_stop() or us_getaddrinfo() (which waits for
+ * an answer). It may close its socket, accept, and set callbacks.
+ *
+ * fn NULL removes the callback: once us_socket_callback() returns, it is
+ * not running and will not run. Setting one on a socket that is readable
+ * or writable already has it called soon (a connection just accepted may
+ * hold data). A new connection from us_accept() has no callback.
+ * EBADF, ENETDOWN, EDEADLK.
+ */
+typedef void (*us_socket_cb)(int s, int events, void *arg);
+int us_socket_callback(int s, us_socket_cb fn, void *arg);
 
 /* getaddrinfo(host, port): the original's five fields. Numeric addresses
  * need no lookup; then the runtime's hosts table; then DNS (A and AAAA)

@@ -286,8 +286,21 @@ static void write_mine(struct us_runtime *rt)
 
 void us_runtime_unlock(struct us_runtime *rt)
 {
+	/* Callbacks queued from this thread run on the stack thread. */
+	bool kick = rt->cb_kick;
+	rt->cb_kick = false;
 	pthread_mutex_unlock(&rt->lock);
 	write_mine(rt);
+	if (kick)
+		us_runtime_wake(rt);
+}
+
+/* The runtime whose stack thread this is, or NULL. */
+static _Thread_local const struct us_runtime *loop_of;
+
+bool us_runtime_on_loop(const struct us_runtime *rt)
+{
+	return loop_of == rt;
 }
 
 void us_runtime_wake(struct us_runtime *rt)
@@ -308,6 +321,13 @@ void us_runtime_wake(struct us_runtime *rt)
 void us_runtime_with_core(struct us_runtime *rt,
 			  void (*fn)(struct us_stack *s, us_time_t now, void *arg), void *arg)
 {
+	/* From an event callback: the lock is this thread's already, and the
+	 * loop looks at the deadlines after the callbacks. */
+	if (us_callback_runtime == rt) {
+		rt->core_now = us_runtime_now(rt);
+		fn(rt->stack, rt->core_now, arg);
+		return;
+	}
 	pthread_mutex_lock(&rt->lock);
 	rt->core_now = us_runtime_now(rt);
 	count_tx_failures(rt);
@@ -381,6 +401,12 @@ static int receive_batch(struct us_runtime *rt, int max)
 	pthread_mutex_lock(&rt->lock);
 	if (began) {
 		rt->core_now = us_runtime_now(rt);
+		/* The application's callbacks before the batch ends: what they
+		 * send carries the ACKs the batch owes (us_tcp_defer_ack()).
+		 * Only the stack thread calls them; a busy-polling caller
+		 * leaves them queued, and the stack thread woken. */
+		if (us_runtime_on_loop(rt))
+			us_socket_run_callbacks(rt);
 		us_stack_batch_end(rt->stack, rt->core_now);
 	}
 	us_socket_flush_wakes(rt);
@@ -465,6 +491,7 @@ static void *stack_thread(void *arg)
 {
 	struct us_runtime *rt = arg;
 	int drv_fd = rt->driver.ops->fd(rt->driver.ctx);
+	loop_of = rt;
 	struct pollfd pfd[2] = {
 		{ .fd = rt->wake_fd, .events = POLLIN },
 		{ .fd = drv_fd, .events = POLLIN },
@@ -475,6 +502,15 @@ static void *stack_thread(void *arg)
 		rt->core_now = us_runtime_now(rt);
 		count_tx_failures(rt);
 		us_stack_poll(rt->stack, rt->core_now);
+		/* The application's callbacks still queued (by timers, other
+		 * threads, or callbacks of the last round), as one batch of
+		 * their own (us_socket_callback()); they may queue more. */
+		bool more = false;
+		if (rt->cb_list) {
+			us_stack_batch_begin(rt->stack);
+			more = us_socket_run_callbacks(rt);
+			us_stack_batch_end(rt->stack, rt->core_now);
+		}
 		us_time_t deadline = us_stack_next_deadline(rt->stack);
 		us_time_t now = rt->core_now;
 		/* A virtual clock moves without the core's help: socket calls
@@ -496,7 +532,10 @@ static void *stack_thread(void *arg)
 			continue;
 
 		struct timespec ts, *timeout = NULL;
-		if (deadline != US_TIME_NEVER && !rt->clock.is_virtual) {
+		if (more) {
+			ts = (struct timespec){ 0, 0 };
+			timeout = &ts;
+		} else if (deadline != US_TIME_NEVER && !rt->clock.is_virtual) {
 			us_time_t wait = deadline > now ? deadline - now : 0;
 			ts.tv_sec = wait / 1000000;
 			ts.tv_nsec = (long)(wait % 1000000) * 1000;
@@ -750,6 +789,11 @@ void us_runtime_stop(struct us_runtime *rt)
 {
 	if (!rt)
 		return;
+	/* Its stack thread cannot join itself: refused (errno EDEADLK). */
+	if (us_runtime_on_loop(rt)) {
+		errno = EDEADLK;
+		return;
+	}
 	/* First, no socket call may start on rt (ENETDOWN). */
 	us_api_lock();
 	rt->dead = true;

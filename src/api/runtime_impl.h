@@ -115,6 +115,13 @@ struct us_runtime {
 	 * per segment. */
 	bool defer_wakes;
 	struct us_sock *wake_list;
+	/* Sockets with an event callback that the core reported something
+	 * for, to be called by the stack thread (us_socket_run_callbacks());
+	 * cb_kick: one was queued by another thread, which wakes the stack
+	 * thread when it releases the lock (us_runtime_unlock()). */
+	struct us_sock *cb_list;
+	struct us_sock *cb_round; /* the round being called */
+	bool cb_kick;
 
 	/* Under the API lock. */
 	bool dead;               /* stopping: no call may start on it */
@@ -128,6 +135,14 @@ struct us_runtime {
 	double dns_timeout;          /* seconds per try */
 	int dns_tries;
 };
+
+/* The runtime whose event callbacks this thread is running (its stack
+ * thread, with the core lock held), or NULL: socket calls on it then take
+ * no lock and never wait (socket.c, us_socket_callback()). */
+extern _Thread_local struct us_runtime *us_callback_runtime;
+
+/* Is this thread rt's stack thread? */
+bool us_runtime_on_loop(const struct us_runtime *rt);
 
 /* Socket calls of one runtime that may spin at once; the others sleep at
  * once. With the stack thread, at most two threads per runtime spin: more

@@ -135,6 +135,10 @@ struct us_sock {
 	unsigned waiters;    /* calls blocked on cond */
 	bool wake_queued;    /* in home->wake_list (runtime_impl.h) */
 	struct us_sock *wake_next;
+	us_socket_cb cb;     /* the event callback (us_socket_callback()), or NULL */
+	void *cb_arg;
+	bool cb_queued;      /* in home->cb_list or home->cb_round */
+	struct us_sock *cb_next;
 	bool closed;         /* us_close() has begun: calls fail with EBADF */
 	bool down;           /* home stopped: calls fail with ENETDOWN */
 	bool shut_rd, shut_wr;
@@ -149,6 +153,8 @@ struct us_sock {
 	double timeout;      /* as given: seconds, or US_TIMEOUT_NONE */
 	us_time_t timeout_us; /* -1: none (block), 0: non-blocking */
 };
+
+_Thread_local struct us_runtime *us_callback_runtime;
 
 /* The handle table, under the API lock. */
 struct slot {
@@ -237,7 +243,30 @@ struct call {
 	bool wake;          /* the deadline moved: the stack thread must hear of it */
 };
 
-/* Step 1: 0, -EBADF (no such handle) or -ENETDOWN (its runtime stopped). */
+static void leave(struct call *c);
+
+/* Is this thread running rt's event callbacks, with its core lock held? */
+static bool in_callback(const struct us_runtime *rt)
+{
+	return us_callback_runtime == rt;
+}
+
+/* The core lock for a section that calls no core function, unless this
+ * thread holds it for rt's callbacks already. */
+static void core_lock(struct us_runtime *rt)
+{
+	if (!in_callback(rt))
+		pthread_mutex_lock(&rt->lock);
+}
+
+static void core_unlock(struct us_runtime *rt)
+{
+	if (!in_callback(rt))
+		pthread_mutex_unlock(&rt->lock);
+}
+
+/* Step 1: 0, -EBADF (no such handle), -ENETDOWN (its runtime stopped) or
+ * -EDEADLK (a callback of another runtime). */
 static int enter(int handle, struct call *c)
 {
 	int rc = 0;
@@ -252,6 +281,12 @@ static int enter(int handle, struct call *c)
 	us_api_unlock();
 	if (rc == 0)
 		*c = (struct call){ .sk = sk, .rt = sk->home };
+	/* A callback holds its own runtime's core lock: taking another's
+	 * could deadlock with that runtime's callbacks doing the same. */
+	if (rc == 0 && us_callback_runtime && us_callback_runtime != sk->home) {
+		leave(c);
+		rc = -EDEADLK;
+	}
 	return rc;
 }
 
@@ -278,10 +313,10 @@ static int alive(const struct call *c)
 /* Step 3. On failure the lock is not held. */
 static int lock_core(struct call *c)
 {
-	pthread_mutex_lock(&c->rt->lock);
+	core_lock(c->rt);
 	int rc = alive(c);
 	if (rc < 0)
-		pthread_mutex_unlock(&c->rt->lock);
+		core_unlock(c->rt);
 	return rc;
 }
 
@@ -289,6 +324,12 @@ static int lock_core(struct call *c)
  * is never held across the driver's system calls: runtime_impl.h). */
 static void unlock_core(struct call *c)
 {
+	/* In a callback, the stack thread keeps the lock; the frames leave and
+	 * the new deadlines count when its round ends. */
+	if (in_callback(c->rt)) {
+		c->wake = false;
+		return;
+	}
 	us_runtime_unlock(c->rt);
 	/* The stack thread hears of a new deadline after the frames are out:
 	 * woken first, on the other CPU, it took that CPU from the peer that
@@ -309,7 +350,7 @@ static us_time_t deadline_after(us_time_t now, us_time_t wait)
 static void start_timer(struct call *c)
 {
 	us_time_t t = c->sk->timeout_us;
-	c->nonblock = t == 0;
+	c->nonblock = t == 0 || in_callback(c->rt);
 	c->deadline = t < 0 ? US_TIME_NEVER : deadline_after(us_runtime_now(c->rt), t);
 }
 
@@ -388,7 +429,7 @@ static bool busy_wait(struct call *c, us_time_t now)
 static int wait_for_event(struct call *c)
 {
 	struct us_runtime *rt = c->rt;
-	if (c->nonblock)
+	if (c->nonblock || in_callback(rt))
 		return -EAGAIN;
 	us_time_t now = us_runtime_now(rt);
 	if (c->deadline != US_TIME_NEVER && now >= c->deadline)
@@ -400,9 +441,11 @@ static int wait_for_event(struct call *c)
 		pthread_mutex_lock(&rt->lock);
 		return 0;
 	}
-	if (c->wake) {
-		/* It sleeps: the stack thread must keep the call's timers. */
+	if (c->wake || rt->cb_kick) {
+		/* It sleeps: the stack thread must keep the call's timers, and
+		 * run the callbacks the call gave work to. */
 		c->wake = false;
+		rt->cb_kick = false;
 		us_runtime_wake(rt);
 	}
 	c->sk->waiters++;
@@ -504,14 +547,49 @@ static void wake_sock(struct us_sock *sk)
 	fire_pollers(sk->home);
 }
 
+/* Core lock held: sk's event callback is to run (us_socket_callback()).
+ * Queued by another thread than the stack thread, which then must wake. */
+static void queue_callback(struct us_sock *sk)
+{
+	struct us_runtime *rt = sk->home;
+	if (sk->cb_queued)
+		return;
+	sk->cb_queued = true;
+	sk->cb_next = rt->cb_list;
+	rt->cb_list = sk;
+	if (!us_runtime_on_loop(rt))
+		rt->cb_kick = true;
+}
+
+/* Core lock held: sk's callback is not to run (removed, or closing). */
+static void unqueue_callback(struct us_sock *sk)
+{
+	if (!sk->cb_queued)
+		return;
+	struct us_sock **lists[] = { &sk->home->cb_list, &sk->home->cb_round };
+	for (size_t i = 0; i < 2; i++) {
+		struct us_sock **pp = lists[i];
+		while (*pp && *pp != sk)
+			pp = &(*pp)->cb_next;
+		if (*pp) {
+			*pp = sk->cb_next;
+			break;
+		}
+	}
+	sk->cb_queued = false;
+	sk->cb_next = NULL;
+}
+
 /* The core's event callback: called under the core lock, from the stack
- * thread (input, timers) or from a socket call. It only wakes; the waiters
- * ask the core what changed. */
+ * thread (input, timers) or from a socket call. It only wakes, or queues
+ * the socket's callback; the waiters ask the core what changed. */
 static void on_core_event(void *ctx, int events)
 {
 	(void)events;
 	struct us_sock *sk = ctx;
 	struct us_runtime *rt = sk->home;
+	if (sk->cb)
+		queue_callback(sk);
 	if (!rt->defer_wakes) {
 		wake_sock(sk);
 		return;
@@ -581,6 +659,7 @@ void us_socket_runtime_down(struct us_runtime *rt)
 {
 	us_socket_flush_wakes(rt);
 	for (struct us_sock *sk = rt->socks; sk; sk = sk->next) {
+		unqueue_callback(sk);
 		release_endpoint(sk);
 		sk->down = true;
 		signal_sock(sk);
@@ -688,6 +767,13 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 		free(sk);
 		return fail(-ENETDOWN);
 	}
+	if (us_callback_runtime && us_callback_runtime != rt) {
+		us_runtime_unpin(rt);
+		us_api_unlock();
+		pthread_cond_destroy(&sk->cond);
+		free(sk);
+		return fail(-EDEADLK);
+	}
 	rc = slot_alloc(sk);
 	if (rc < 0) {
 		us_runtime_unpin(rt);
@@ -705,7 +791,7 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 
 	/* Then the core's endpoint. */
 	struct call c = { .sk = sk, .rt = rt };
-	pthread_mutex_lock(&rt->lock);
+	core_lock(rt);
 	rc = 0;
 	if (rt->down)
 		rc = -ENETDOWN;
@@ -724,7 +810,7 @@ int us_socket(struct us_runtime *rt, int af, int type, int proto)
 			rt->socks->prev = sk;
 		rt->socks = sk;
 	}
-	pthread_mutex_unlock(&rt->lock);
+	core_unlock(rt);
 
 	us_api_lock();
 	if (rc < 0) {
@@ -822,6 +908,10 @@ int us_close(int s)
 		us_api_unlock();
 		return fail(-EBADF);
 	}
+	if (us_callback_runtime && !sk->detached && us_callback_runtime != sk->home) {
+		us_api_unlock();
+		return fail(-EDEADLK);
+	}
 	slot_release(s);
 	sk->in_table = false;
 	bool pinned = !sk->detached && us_runtime_pin(sk->home);
@@ -837,7 +927,7 @@ int us_close(int s)
 
 	struct call c = { .sk = sk, .rt = sk->home };
 	struct us_runtime *rt = c.rt;
-	pthread_mutex_lock(&rt->lock);
+	core_lock(rt);
 	sk->closed = true;
 	/* Calls blocked on it wake and fail with EBADF; us_poll() sees POLLNVAL.
 	 * They run once the lock is free: a lingering close lets them go first. */
@@ -846,6 +936,7 @@ int us_close(int s)
 		close_stream(&c);
 	release_endpoint(sk);
 	unqueue_wake(sk);
+	unqueue_callback(sk);
 	if (sk->prev)
 		sk->prev->next = sk->next;
 	else
@@ -853,7 +944,8 @@ int us_close(int s)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	sk->next = sk->prev = NULL;
-	us_runtime_unlock(rt); /* a FIN or RST leaves */
+	if (!in_callback(rt))
+		us_runtime_unlock(rt); /* a FIN or RST leaves */
 
 	us_api_lock();
 	sk->linked = false;
@@ -2297,9 +2389,9 @@ static void count_poll_waiter(struct call *calls, size_t n, int delta)
 	for (size_t i = 0; i < n; i++) {
 		if (!calls[i].sk)
 			continue;
-		pthread_mutex_lock(&calls[i].rt->lock);
+		core_lock(calls[i].rt);
 		calls[i].sk->waiters += (unsigned)delta;
-		pthread_mutex_unlock(&calls[i].rt->lock);
+		core_unlock(calls[i].rt);
 	}
 }
 
@@ -2390,12 +2482,12 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms)
 		if (k == n_nodes) {
 			nodes[k].p = &p;
 			nodes[k].rt = rt;
-			pthread_mutex_lock(&rt->lock);
+			core_lock(rt);
 			nodes[k].next = rt->pollers;
 			if (rt->pollers)
 				rt->pollers->prev = &nodes[k];
 			rt->pollers = &nodes[k];
-			pthread_mutex_unlock(&rt->lock);
+			core_unlock(rt);
 			n_nodes++;
 		}
 	}
@@ -2413,13 +2505,14 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms)
 		for (size_t i = 0; i < n; i++) {
 			if (!calls[i].sk)
 				continue;
-			pthread_mutex_lock(&calls[i].rt->lock);
+			core_lock(calls[i].rt);
 			fds[i].revents = sock_revents(calls[i].sk, fds[i].events);
-			pthread_mutex_unlock(&calls[i].rt->lock);
+			core_unlock(calls[i].rt);
 			if (fds[i].revents)
 				count++;
 		}
-		if (count || !timing || timeout_ms == 0)
+		/* In a callback, us_poll() does not wait either. */
+		if (count || !timing || timeout_ms == 0 || us_callback_runtime)
 			break;
 		us_time_t now = us_runtime_now(timing);
 		if (now >= deadline)
@@ -2440,14 +2533,14 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms)
 
 	for (size_t k = 0; k < n_nodes; k++) {
 		struct us_runtime *rt = nodes[k].rt;
-		pthread_mutex_lock(&rt->lock);
+		core_lock(rt);
 		if (nodes[k].prev)
 			nodes[k].prev->next = nodes[k].next;
 		else
 			rt->pollers = nodes[k].next;
 		if (nodes[k].next)
 			nodes[k].next->prev = nodes[k].prev;
-		pthread_mutex_unlock(&rt->lock);
+		core_unlock(rt);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (calls[i].sk)
@@ -2457,6 +2550,64 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms)
 	free(calls);
 	free(nodes);
 	return count;
+}
+
+/* ---- Event callbacks ------------------------------------------------------ */
+
+int us_socket_callback(int s, us_socket_cb fn, void *arg)
+{
+	struct call c;
+	int rc = enter(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	if ((rc = lock_core(&c)) == 0) {
+		struct us_sock *sk = c.sk;
+		sk->cb = fn;
+		sk->cb_arg = arg;
+		if (!fn)
+			unqueue_callback(sk);
+		else if (sock_revents(sk, US_POLLIN | US_POLLOUT) & (US_POLLIN | US_POLLOUT))
+			queue_callback(sk); /* what happened before is news to fn */
+		unlock_core(&c);
+	}
+	leave(&c);
+	return rc < 0 ? fail(rc) : 0;
+}
+
+/*
+ * One round: the sockets queued when it starts, oldest first, each called
+ * once with its poll bits (none: nothing to say, not called). What the
+ * callbacks make the core report is queued for the next round, so a
+ * callback that always finds work (a sender refilling its buffer) cannot
+ * keep the loop from the driver and the timers. The round's list is
+ * rt->cb_round, where a close or a removal by an earlier callback of the
+ * round finds the socket (unqueue_callback()): the loop never holds a
+ * socket that may be freed.
+ */
+bool us_socket_run_callbacks(struct us_runtime *rt)
+{
+	if (!rt->cb_list)
+		return false;
+	while (rt->cb_list) {
+		struct us_sock *sk = rt->cb_list;
+		rt->cb_list = sk->cb_next;
+		sk->cb_next = rt->cb_round;
+		rt->cb_round = sk;
+	}
+	us_callback_runtime = rt;
+	while (rt->cb_round) {
+		struct us_sock *sk = rt->cb_round;
+		rt->cb_round = sk->cb_next;
+		sk->cb_next = NULL;
+		sk->cb_queued = false;
+		if (!sk->cb || sk->closed || sk->down)
+			continue;
+		short ev = sock_revents(sk, US_POLLIN | US_POLLOUT);
+		if (ev)
+			sk->cb(sk->handle, ev, sk->cb_arg);
+	}
+	us_callback_runtime = NULL;
+	return rt->cb_list != NULL;
 }
 
 /* ---- us_makefile --------------------------------------------------------- */

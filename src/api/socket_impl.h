@@ -25,6 +25,13 @@ void us_socket_clock_moved(struct us_runtime *rt);
  * frames: wakes every socket whose events came in during the batch. */
 void us_socket_flush_wakes(struct us_runtime *rt);
 
+/* The stack thread, core lock held, after each batch of work (frames,
+ * timers): calls the event callbacks of the sockets the core reported
+ * something for (us_socket_callback()). True when callbacks are still
+ * queued (reported during this round): the loop goes round again without
+ * sleeping. */
+bool us_socket_run_callbacks(struct us_runtime *rt);
+
 /* us_runtime_stop(), core lock held, once the stack thread has ended:
  * releases the core's endpoints of every socket of rt and wakes every call
  * blocked on them (they return ENETDOWN). */

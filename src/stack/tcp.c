@@ -1074,7 +1074,8 @@ int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap)
 			if (max_win > us_tcp_rcv_cap(t))
 				max_win = us_tcp_rcv_cap(t);
 			uint32_t thresh = 2 * mss < max_win / 2 ? 2 * mss : (uint32_t)(max_win / 2);
-			if (grown >= thresh || (old_wnd < mss && grown > 0)) {
+			if ((grown >= thresh || (old_wnd < mss && grown > 0)) &&
+			    !us_tcp_defer_ack(t)) {
 				t->ack_now = true;
 				us_tcp_output(t);
 			}

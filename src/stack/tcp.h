@@ -344,8 +344,12 @@ struct us_tcp {
 	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
 	/* In a batch of received frames (us_stack_batch_begin()): the ACK
 	 * for every second full-sized segment waits for the batch's end, on
-	 * the module's ack_owed list (tcp_input.c, defer_ack()). */
+	 * the module's ack_owed list (tcp_input.c, defer_ack()). So does
+	 * an ACK that would leave at once for a FIN or a window update
+	 * (ack_deferred, us_tcp_defer_ack()), unless a segment carries it
+	 * first: the reply the batch's callbacks send. */
 	bool ack_owed;
+	bool ack_deferred;
 	struct us_tcp *ack_next;
 };
 
@@ -477,6 +481,10 @@ void us_tcp_icmp_error6(struct us_stack *s, uint8_t type, uint8_t code,
 void us_tcp_batch_end(struct us_stack *s);
 /* t goes: off the ack_owed list. */
 void us_tcp_batch_forget(struct us_tcp *t);
+/* In a batch: the ACK t must send now waits for the batch's end, where it
+ * leaves unless a segment carried it meanwhile; true. Outside a batch:
+ * false, the caller sends it. */
+bool us_tcp_defer_ack(struct us_tcp *t);
 
 /* ---- tcp_output.c ---- */
 /* Sends what the windows, Nagle and SWS avoidance allow, and an ACK when one

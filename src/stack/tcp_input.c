@@ -700,6 +700,17 @@ static bool ack_owed(const struct us_tcp *t)
  * sender's fast retransmit). The delayed-ACK timer stays armed meanwhile.
  * False: not in a batch, or too much unacknowledged: ACK now.
  */
+/* t goes on the batch's list of connections owing an ACK. */
+static void owe_ack(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	if (!t->ack_owed) {
+		t->ack_owed = true;
+		t->ack_next = s->tcp.ack_owed;
+		s->tcp.ack_owed = t;
+	}
+}
+
 static bool defer_ack(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
@@ -712,11 +723,25 @@ static bool defer_ack(struct us_tcp *t)
 		return false;
 	if (t->t_delack == US_TIME_NEVER)
 		us_tcp_timer_set(t, US_TCP_T_DELACK, s->now + US_TCP_DELACK);
-	if (!t->ack_owed) {
-		t->ack_owed = true;
-		t->ack_next = s->tcp.ack_owed;
-		s->tcp.ack_owed = t;
-	}
+	owe_ack(t);
+	return true;
+}
+
+/*
+ * An ACK that would leave at once, for a FIN or for a window the
+ * application's read opened, waits for the end of the batch too, where
+ * it leaves unless a segment carried it first: the runtime calls the
+ * application's event callbacks before it ends the batch, so the reply
+ * they send (the echo of a request, the FIN of a close answering the
+ * peer's) carries the ACK, and one frame goes instead of two. The peer
+ * gets the ACK in the same pass over its frames, microseconds later.
+ */
+bool us_tcp_defer_ack(struct us_tcp *t)
+{
+	if (!t->s->batch)
+		return false;
+	t->ack_deferred = true;
+	owe_ack(t);
 	return true;
 }
 
@@ -727,9 +752,11 @@ void us_tcp_batch_end(struct us_stack *s)
 		s->tcp.ack_owed = t->ack_next;
 		t->ack_next = NULL;
 		t->ack_owed = false;
+		bool deferred = t->ack_deferred;
+		t->ack_deferred = false;
 		/* An ACK that left since (data, a duplicate ACK, a window
-		 * update) may have paid the debt already. */
-		if (us_tcp_is_synchronized(t->state) && ack_owed(t)) {
+		 * update, a FIN) may have paid the debt already. */
+		if (us_tcp_is_synchronized(t->state) && (ack_owed(t) || deferred)) {
 			t->ack_now = true;
 			us_tcp_output(t);
 		}
@@ -746,6 +773,7 @@ void us_tcp_batch_forget(struct us_tcp *t)
 	*pp = t->ack_next;
 	t->ack_next = NULL;
 	t->ack_owed = false;
+	t->ack_deferred = false;
 }
 
 /* "Seventh, process the segment text". */
@@ -846,7 +874,10 @@ static enum step eighth_check_fin(struct us_tcp *t, const struct us_tcp_seg *seg
 	case US_TCP_ESTABLISHED:
 		t->rcv_nxt++;
 		t->eof = true;
-		t->ack_now = true;
+		/* In a batch, the application may answer with its own FIN,
+		 * which then carries the ACK (us_tcp_defer_ack()). */
+		if (!us_tcp_defer_ack(t))
+			t->ack_now = true;
 		us_tcp_set_state(t, US_TCP_CLOSE_WAIT, "FIN received");
 		break;
 	case US_TCP_FIN_WAIT_1:

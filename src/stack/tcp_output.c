@@ -212,6 +212,7 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 		t->rcv_acked = t->rcv_nxt;
 		us_tcp_timer_set(t, US_TCP_T_DELACK, US_TIME_NEVER);
 		t->ack_now = false;
+		t->ack_deferred = false;
 		/* The right edge never moves left (RFC 9293 §3.8.6.2.2): a
 		 * scaled window rounded down may say a little less than the
 		 * edge already offered, which stays. */

@@ -8,8 +8,9 @@
  * full-sized segment" is the rule a batch relaxes (one ACK per connection
  * at the batch's end, as Linux's GRO); "Out-of-order data segments SHOULD
  * be acknowledged immediately" and "an immediate ACK SHOULD be generated
- * when a segment fills in all or part of a gap" are the ones it must not,
- * nor RFC 9293 §3.10.7.4's "send an acknowledgment for the FIN".
+ * when a segment fills in all or part of a gap" are the ones it must not.
+ * The ACK of a FIN and a window update wait for the batch's end, where
+ * they leave unless a reply carried them (us_tcp_defer_ack()).
  *
  * Read first: tests/unit/harness.h. The stack (198.51.100.2) opens a
  * connection to a fake peer (198.51.100.1), which answers with MSS 1460
@@ -262,20 +263,85 @@ START_TEST(out_of_order_segments_in_a_batch_get_immediate_duplicate_acks)
 }
 END_TEST
 
-/* RFC 9293 §3.10.7.4 eighth: "send an acknowledgment for the FIN", at
- * once, covering the data before it. */
-START_TEST(a_fin_in_a_batch_is_acked_at_once)
+/* RFC 9293 §3.10.7.4 eighth: "send an acknowledgment for the FIN". In a
+ * batch it leaves at the batch's end (us_tcp_defer_ack()), covering the
+ * data before it; the state moves at once. */
+START_TEST(a_fin_in_a_batch_is_acked_at_the_batch_end)
 {
 	struct peer *p = peer_new();
 	us_stack_batch_begin(p->s);
 	put_seg(p, 0);
 	put_seg(p, 1);
 	put_seg(p, 2);
-	expect_nothing(p);
 	put_opt(p, US_TCP_FIN | US_TCP_ACK, 1 + 3 * MSS, 1, NULL, 0, 0);
-	expect_ack_of(p, 1 + 3 * MSS + 1);
 	ck_assert_int_eq(us_tcp_state(p->c->t), US_TCP_CLOSE_WAIT);
+	expect_nothing(p);
 	us_stack_batch_end(p->s, p->now);
+	expect_ack_of(p, 1 + 3 * MSS + 1);
+	expect_nothing(p);
+	/* Outside a batch, at once. */
+	connect_conn(p, 1, 0, true);
+	put_opt(p, US_TCP_FIN | US_TCP_ACK, 1, 1, NULL, 0, 0);
+	expect_ack_of(p, 2);
+	peer_free(p);
+}
+END_TEST
+
+/* The application answers the FIN in the same batch (its event callback
+ * closes): the FIN it sends carries the ACK, and nothing else leaves. */
+START_TEST(a_close_in_the_batch_carries_the_ack_of_the_fin)
+{
+	struct peer *p = peer_new();
+	us_stack_batch_begin(p->s);
+	put_opt(p, US_TCP_FIN | US_TCP_ACK, 1, 1, NULL, 0, 0);
+	expect_nothing(p);
+	us_tcp_close(p->c->t, p->now);
+	p->c->t = NULL; /* the core's now */
+	struct us_tcp_hdr h;
+	ck_assert(next_seg(p, &h));
+	ck_assert_uint_eq(h.flags & (US_TCP_SYN | US_TCP_FIN | US_TCP_RST | US_TCP_ACK),
+			  US_TCP_FIN | US_TCP_ACK);
+	ck_assert_uint_eq(h.ack - PEER_ISS, 2);
+	us_stack_batch_end(p->s, p->now);
+	expect_nothing(p);
+	peer_free(p);
+}
+END_TEST
+
+/* RFC 1122 §4.2.3.3: a read that opens the window by enough sends a
+ * window update. In a batch it waits for the batch's end, and a reply
+ * sent meanwhile carries it. */
+START_TEST(a_window_update_in_a_batch_rides_on_the_reply)
+{
+	struct peer *p = peer_new();
+	for (uint32_t i = 0; i < 10; i++)
+		put_seg(p, i);
+	for (int i = 0; i < 5; i++)
+		expect_ack_of(p, 1 + (uint32_t)(i + 1) * 2 * MSS);
+	uint8_t buf[10 * MSS];
+
+	/* Read, then reply, in one batch: one segment, with the data. */
+	us_stack_batch_begin(p->s);
+	ck_assert_int_eq(us_tcp_recv(p->c->t, p->now, buf, 5 * MSS), 5 * MSS);
+	expect_nothing(p);
+	ck_assert_int_eq(us_tcp_send(p->c->t, p->now, (const uint8_t *)"reply", 5), 5);
+	struct us_tcp_hdr h;
+	ck_assert(next_seg(p, &h));
+	ck_assert_uint_eq(h.payload_len, 5);
+	uint32_t win_reply = h.window;
+	us_stack_batch_end(p->s, p->now);
+	expect_nothing(p);
+
+	/* Read with no reply: the update leaves at the batch's end, a
+	 * larger window than the reply's. */
+	us_stack_batch_begin(p->s);
+	ck_assert_int_eq(us_tcp_recv(p->c->t, p->now, buf, 5 * MSS), 5 * MSS);
+	expect_nothing(p);
+	us_stack_batch_end(p->s, p->now);
+	ck_assert(next_seg(p, &h));
+	ck_assert_uint_eq(h.payload_len, 0);
+	ck_assert_uint_eq(h.ack - PEER_ISS, 1 + 10 * MSS);
+	ck_assert_uint_gt(h.window, win_reply);
 	expect_nothing(p);
 	peer_free(p);
 }
@@ -378,7 +444,9 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, a_batch_of_in_order_segments_gets_one_ack_covering_all_of_them);
 	tcase_add_test(tc, a_lone_segment_in_a_batch_waits_for_the_delayed_ack_timer);
 	tcase_add_test(tc, out_of_order_segments_in_a_batch_get_immediate_duplicate_acks);
-	tcase_add_test(tc, a_fin_in_a_batch_is_acked_at_once);
+	tcase_add_test(tc, a_fin_in_a_batch_is_acked_at_the_batch_end);
+	tcase_add_test(tc, a_close_in_the_batch_carries_the_ack_of_the_fin);
+	tcase_add_test(tc, a_window_update_in_a_batch_rides_on_the_reply);
 	tcase_add_test(tc, a_batch_acks_at_once_when_64_kb_are_unacknowledged);
 	tcase_add_test(tc, a_batch_acks_at_once_at_half_a_small_receive_buffer);
 	tcase_add_test(tc, a_connection_aborted_inside_a_batch_is_forgotten_by_it);

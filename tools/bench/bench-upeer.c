@@ -2,7 +2,8 @@
 /*
  * bench-upeer - ustack's side of the benchmarks: brings the stack up on a
  * TAP device and serves the benchmark services (bench_server.h) on its
- * socket API until SIGINT/SIGTERM or --duration ends.
+ * socket API, and three of them again on event callbacks
+ * (bench_callbacks.h), until SIGINT/SIGTERM or --duration ends.
  *
  *   bench-upeer [--tap NAME] [--ip4 ADDR/LEN] [--mac MAC] [--mtu N]
  *               [--log LEVEL] [--duration SECONDS] [--counters] [--offload]
@@ -24,6 +25,7 @@
 
 #include <ustack/ustack.h>
 
+#include "bench_callbacks.h"
 #include "bench_server.h"
 #include "cli.h"
 
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
 	us_runtime_set_default(rt);
 	if (!us_cli_wait_link_running(l.cfg.tap_name, 5000))
 		fprintf(stderr, "bench-upeer: %s is not running after 5 s\n", l.cfg.tap_name);
-	if (bench_server_start(&bench_net_ustack) < 0) {
+	if (bench_server_start(&bench_net_ustack) < 0 || bench_callbacks_start() < 0) {
 		us_runtime_stop(rt);
 		return 1;
 	}

@@ -50,6 +50,8 @@ PEER_IP = NET + ".2"
 SRC_IPS = [f"{NET}.{101 + i}" for i in range(16)]
 USTACK_MAC = "02:5e:10:00:00:02"
 PORT_SINK, PORT_SOURCE, PORT_SHORT, PORT_ECHO, PORT_UDP_SINK, PORT_UDP_SOURCE = range(5001, 5007)
+# The same services on ustack's event callbacks (bench_callbacks.h).
+CALLBACK_PORT_OFFSET = 100
 
 # key: (group, label, unit, higher_is_better, reference key or number, target factor, target text)
 FIGURES = [
@@ -62,16 +64,21 @@ FIGURES = [
     ("bulk.ceil_tx", "bulk", "TAP ceiling: hand-built sender -> kernel", "Gbit/s", True, None, None, ""),
     ("bulk.k2u", "bulk", "bulk TCP kernel -> ustack, TAP, MTU 1500", "Gbit/s", True, "bulk.ceil_rx", 0.8, ">= 0.8x ceiling"),
     ("bulk.u2k", "bulk", "bulk TCP ustack -> kernel, TAP, MTU 1500", "Gbit/s", True, "bulk.ceil_tx", 0.8, ">= 0.8x ceiling"),
+    ("bulk.k2u.cb", "bulk", "bulk TCP kernel -> ustack, TAP, MTU 1500, callbacks", "Gbit/s", True, "bulk.ceil_rx", 0.9, ">= 0.9x ceiling"),
     ("bulk.veth", "bulk", "bulk TCP kernel -> kernel, veth, MTU 1500", "Gbit/s", True, None, None, ""),
     ("short.u1", "short", "short connections/s, 1 client -> ustack", "conn/s", True, "short.k1", 0.7, ">= 0.7x kernel"),
     ("short.k1", "short", "short connections/s, 1 client -> kernel (veth)", "conn/s", True, None, None, ""),
     ("short.u16", "short", "short connections/s, 16 clients -> ustack", "conn/s", True, "short.k16", 0.7, ">= 0.7x kernel"),
     ("short.k16", "short", "short connections/s, 16 clients -> kernel (veth)", "conn/s", True, None, None, ""),
+    ("short.c1", "short", "short connections/s, 1 client -> ustack callbacks", "conn/s", True, "short.k1", 1.2, ">= 1.2x kernel"),
+    ("short.c16", "short", "short connections/s, 16 clients -> ustack callbacks", "conn/s", True, "short.k16", 1.2, ">= 1.2x kernel"),
     ("rr.u", "rr", "TCP 1-byte ping-pong, median, ustack", "us", False, "rr.k", 2.0, "<= 2x kernel"),
     ("rr.u.bp", "rr", "TCP 1-byte ping-pong, median, ustack busy-polling", "us", False, "rr.k", 2.0, "<= 2x kernel"),
+    ("rr.c", "rr", "TCP 1-byte ping-pong, median, ustack callbacks", "us", False, "rr.k", 2.0, "<= 2x kernel"),
     ("rr.k", "rr", "TCP 1-byte ping-pong, median, kernel (veth)", "us", False, None, None, ""),
     ("rr.u99", "rr", "TCP 1-byte ping-pong, p99, ustack", "us", False, "rr.k99", None, ""),
     ("rr.u99.bp", "rr", "TCP 1-byte ping-pong, p99, ustack busy-polling", "us", False, "rr.k99", None, ""),
+    ("rr.c99", "rr", "TCP 1-byte ping-pong, p99, ustack callbacks", "us", False, "rr.k99", None, ""),
     ("rr.k99", "rr", "TCP 1-byte ping-pong, p99, kernel (veth)", "us", False, None, None, ""),
     ("rr.cpu", "rr", "ping-pong: ustack's CPU time per exchange", "us", False, None, None, ""),
     ("rr.cpu.bp", "rr", "ping-pong: ustack's CPU time per exchange, busy-polling", "us", False, "rr.cpu", None, ""),
@@ -289,6 +296,7 @@ class Bench:
                                     ("bulk.ceil_tx", "ceil", "recv", PORT_SOURCE),
                                     ("bulk.k2u", "tap", "send", PORT_SINK),
                                     ("bulk.u2k", "tap", "recv", PORT_SOURCE),
+                                    ("bulk.k2u.cb", "tap", "send", PORT_SINK + CALLBACK_PORT_OFFSET),
                                     ("bulk.veth", "k1", "send", PORT_SINK)):
             self.attempt(key, lambda: self.record(
                 key, self.kpeer(ns, mode, PEER_IP, port, s, secs=s)["gbps"]))
@@ -296,10 +304,13 @@ class Bench:
     def run_short(self):
         s = self.a.short_secs
         src = ",".join(SRC_IPS)
-        for key, ns, par in (("short.u1", "tap", 1), ("short.k1", "k1", 1),
-                             ("short.u16", "tap", 16), ("short.k16", "k1", 16)):
+        cb = PORT_SHORT + CALLBACK_PORT_OFFSET
+        for key, ns, par, port in (("short.u1", "tap", 1, PORT_SHORT), ("short.k1", "k1", 1, PORT_SHORT),
+                                   ("short.c1", "tap", 1, cb),
+                                   ("short.u16", "tap", 16, PORT_SHORT), ("short.k16", "k1", 16, PORT_SHORT),
+                                   ("short.c16", "tap", 16, cb)):
             def one():
-                r = self.kpeer(ns, "short", PEER_IP, PORT_SHORT, s, par, src, secs=s)
+                r = self.kpeer(ns, "short", PEER_IP, port, s, par, src, secs=s)
                 if int(r["errors"]):
                     self.note(f"{key}: {r['errors']} of {int(r['conns']) + int(r['errors'])} "
                               "connections failed")
@@ -333,6 +344,13 @@ class Bench:
                     self.record(icmpcpu, (live_thread_cpu_seconds(proc) - c0) * 1e6 / n)
             self.attempt(rr, one)
             self.attempt(icmp, echo)
+
+        # The echo on event callbacks, without busy polling.
+        def callbacks():
+            r = self.kpeer("tap", "rr", PEER_IP, PORT_ECHO + CALLBACK_PORT_OFFSET, s, secs=s)
+            self.record("rr.c", r["median_us"])
+            self.record("rr.c99", r["p99_us"])
+        self.attempt("rr.c", callbacks)
 
     def run_udp(self):
         s = self.a.udp_secs
