@@ -2575,36 +2575,39 @@ int us_socket_callback(int s, us_socket_cb fn, void *arg)
 }
 
 /*
- * One round: the sockets queued when it starts, oldest first, each called
+ * A round calls the sockets queued when it starts, oldest first, each
  * once with its poll bits (none: nothing to say, not called). What the
- * callbacks make the core report is queued for the next round, so a
- * callback that always finds work (a sender refilling its buffer) cannot
- * keep the loop from the driver and the timers. The round's list is
- * rt->cb_round, where a close or a removal by an earlier callback of the
- * round finds the socket (unqueue_callback()): the loop never holds a
- * socket that may be freed.
+ * callbacks make the core report (a connection accepted and given a
+ * callback, its data already in) is queued for the next round, run at
+ * once, up to CALLBACK_ROUNDS rounds: so a callback that always finds
+ * work (a sender refilling its buffer) cannot keep the loop from the
+ * driver and the timers. The round's list is rt->cb_round, where a close
+ * or a removal by an earlier callback of the round finds the socket
+ * (unqueue_callback()): the loop never holds a socket that may be freed.
  */
+#define CALLBACK_ROUNDS 4
+
 bool us_socket_run_callbacks(struct us_runtime *rt)
 {
-	if (!rt->cb_list)
-		return false;
-	while (rt->cb_list) {
-		struct us_sock *sk = rt->cb_list;
-		rt->cb_list = sk->cb_next;
-		sk->cb_next = rt->cb_round;
-		rt->cb_round = sk;
-	}
 	us_callback_runtime = rt;
-	while (rt->cb_round) {
-		struct us_sock *sk = rt->cb_round;
-		rt->cb_round = sk->cb_next;
-		sk->cb_next = NULL;
-		sk->cb_queued = false;
-		if (!sk->cb || sk->closed || sk->down)
-			continue;
-		short ev = sock_revents(sk, US_POLLIN | US_POLLOUT);
-		if (ev)
-			sk->cb(sk->handle, ev, sk->cb_arg);
+	for (int round = 0; round < CALLBACK_ROUNDS && rt->cb_list; round++) {
+		while (rt->cb_list) {
+			struct us_sock *sk = rt->cb_list;
+			rt->cb_list = sk->cb_next;
+			sk->cb_next = rt->cb_round;
+			rt->cb_round = sk;
+		}
+		while (rt->cb_round) {
+			struct us_sock *sk = rt->cb_round;
+			rt->cb_round = sk->cb_next;
+			sk->cb_next = NULL;
+			sk->cb_queued = false;
+			if (!sk->cb || sk->closed || sk->down)
+				continue;
+			short ev = sock_revents(sk, US_POLLIN | US_POLLOUT);
+			if (ev)
+				sk->cb(sk->handle, ev, sk->cb_arg);
+		}
 	}
 	us_callback_runtime = NULL;
 	return rt->cb_list != NULL;
