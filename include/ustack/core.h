@@ -448,6 +448,16 @@ int us_tcp_send(struct us_tcp *t, us_time_t now, const uint8_t *data, size_t len
 int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap);
 /* Bytes that us_tcp_recv() would return now without blocking. */
 size_t us_tcp_readable(const struct us_tcp *t);
+/* RECEIVE without the copy: *data points at the oldest bytes waiting, in
+ * place in the receive buffer, and the count of those that lie there in
+ * one piece is returned (the rest follows once they are consumed; the
+ * buffer is a ring). 0 when none waits: us_tcp_recv() says why. *data is
+ * valid until the next call into the core. */
+size_t us_tcp_peek(const struct us_tcp *t, const uint8_t **data);
+/* Takes the first n bytes waiting (at most us_tcp_readable()) as
+ * us_tcp_recv() would, without copying them: the window opens. The count
+ * taken, or -EINVAL. */
+int us_tcp_consume(struct us_tcp *t, us_time_t now, size_t n);
 /* how: 0 (SHUT_RD: discard what arrives), 1 (SHUT_WR: FIN after the queued
  * data), 2 (both). -ENOTCONN when not connected, -EINVAL for a bad how. */
 int us_tcp_shutdown(struct us_tcp *t, us_time_t now, int how);

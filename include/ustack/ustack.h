@@ -337,6 +337,17 @@ int us_poll(struct us_pollfd *fds, size_t n, int timeout_ms);
 typedef void (*us_socket_cb)(int s, int events, void *arg);
 int us_socket_callback(int s, us_socket_cb fn, void *arg);
 
+/* Zero-copy reads of a stream, in an event callback only (EINVAL
+ * elsewhere; EOPNOTSUPP on other sockets): *data points at the oldest
+ * bytes received, in place in the socket's buffer, and the count lying
+ * there in one piece is returned: 0 when none waits (then us_recv() says
+ * why: end of stream, EAGAIN, an error). *data stays valid until the
+ * callback returns or calls into the socket API again. us_recv_consume()
+ * then takes n of them (at most what us_recv_peek() returned), as a
+ * us_recv() of n bytes would, without copying them. */
+ssize_t us_recv_peek(int s, const void **data);
+int us_recv_consume(int s, size_t n);
+
 /* getaddrinfo(host, port): the original's five fields. Numeric addresses
  * need no lookup; then the runtime's hosts table; then DNS (A and AAAA)
  * through the stack itself to the configured name server. */

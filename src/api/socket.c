@@ -2574,6 +2574,74 @@ int us_socket_callback(int s, us_socket_cb fn, void *arg)
 	return rc < 0 ? fail(rc) : 0;
 }
 
+/* Core lock held, in a callback: the bytes a zero-copy read sees first,
+ * what readline read ahead before the socket's buffer. */
+static size_t peek_stream(const struct us_sock *sk, const uint8_t **data)
+{
+	if (sk->ahead_len) {
+		*data = sk->ahead + sk->ahead_off;
+		return sk->ahead_len;
+	}
+	return sk->tcp ? us_tcp_peek(sk->tcp, data) : 0;
+}
+
+/* The checks both zero-copy calls make; then the core lock is "held". */
+static int zero_copy_call(int s, struct call *c)
+{
+	int rc = enter(s, c);
+	if (rc < 0)
+		return rc;
+	if (c->sk->type != US_SOCK_STREAM)
+		rc = -EOPNOTSUPP;
+	else if (!in_callback(c->rt))
+		rc = -EINVAL;
+	else
+		rc = alive(c);
+	if (rc < 0)
+		leave(c);
+	return rc;
+}
+
+ssize_t us_recv_peek(int s, const void **data)
+{
+	struct call c;
+	if (!data)
+		return fail(-EFAULT);
+	*data = NULL;
+	int rc = zero_copy_call(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	const uint8_t *p = NULL;
+	size_t n = peek_stream(c.sk, &p);
+	*data = p;
+	leave(&c);
+	return (ssize_t)n;
+}
+
+int us_recv_consume(int s, size_t n)
+{
+	struct call c;
+	int rc = zero_copy_call(s, &c);
+	if (rc < 0)
+		return fail(rc);
+	struct us_sock *sk = c.sk;
+	const uint8_t *p;
+	if (n > peek_stream(sk, &p)) {
+		rc = -EINVAL;
+	} else if (sk->ahead_len) {
+		sk->ahead_off += n;
+		sk->ahead_len -= n;
+		if (!sk->ahead_len)
+			sk->ahead_off = 0;
+	} else if (n) {
+		us_time_t now = core_begin(&c);
+		rc = us_tcp_consume(sk->tcp, now, n);
+		core_end(&c);
+	}
+	leave(&c);
+	return rc < 0 ? fail(rc) : 0;
+}
+
 /*
  * A round calls the sockets queued when it starts, oldest first, each
  * once with its poll bits (none: nothing to say, not called). What the

@@ -1044,6 +1044,53 @@ size_t us_tcp_readable(const struct us_tcp *t)
 	return t && !t->shut_rd ? t->rcvq.len : 0;
 }
 
+/* The application took n bytes (n <= rcvq.len) out of the receive ring. */
+static void consumed(struct us_tcp *t, uint32_t n)
+{
+	uint32_t old_wnd = us_tcp_rcv_space(t);
+	us_tcp_ring_drop(&t->rcvq, n);
+	/* RFC 1122 §4.2.3.3: reading opens the window; tell the peer when it
+	 * has opened by enough to matter (at least two full segments, or half
+	 * the largest window we can offer), or when it was closed. The largest
+	 * window is the buffer, or less without window scaling: a threshold
+	 * above it would never be reached, and the sender would wait for a
+	 * delayed ACK. In a batch the update waits for its end, so that a
+	 * reply carries it (us_tcp_defer_ack()). */
+	if (us_tcp_is_synchronized(t->state) && !t->eof) {
+		uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
+		uint32_t edge = t->rcv_nxt + us_tcp_rcv_window(t);
+		uint32_t grown = seq_gt(edge, t->rcv_adv) ? edge - t->rcv_adv : 0;
+		uint64_t max_win = (uint64_t)US_TCP_MAX_WIN << (t->wscale_ok ? t->rcv_wscale : 0);
+		if (max_win > us_tcp_rcv_cap(t))
+			max_win = us_tcp_rcv_cap(t);
+		uint32_t thresh = 2 * mss < max_win / 2 ? 2 * mss : (uint32_t)(max_win / 2);
+		if ((grown >= thresh || (old_wnd < mss && grown > 0)) && !us_tcp_defer_ack(t)) {
+			t->ack_now = true;
+			us_tcp_output(t);
+		}
+	}
+}
+
+size_t us_tcp_peek(const struct us_tcp *t, const uint8_t **data)
+{
+	*data = NULL;
+	if (!t || t->shut_rd || !t->rcvq.len)
+		return 0;
+	const struct us_tcp_ring *r = &t->rcvq;
+	*data = r->buf + r->head;
+	return r->cap - r->head < r->len ? r->cap - r->head : r->len;
+}
+
+int us_tcp_consume(struct us_tcp *t, us_time_t now, size_t n)
+{
+	if (!t || t->shut_rd || n > t->rcvq.len || n > INT32_MAX)
+		return -EINVAL;
+	t->s->now = now;
+	if (n)
+		consumed(t, (uint32_t)n);
+	return (int)n;
+}
+
 int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap)
 {
 	if (!t)
@@ -1057,29 +1104,8 @@ int us_tcp_recv(struct us_tcp *t, us_time_t now, uint8_t *buf, size_t cap)
 		uint32_t n = cap < t->rcvq.len ? (uint32_t)cap : t->rcvq.len;
 		if (n > INT32_MAX)
 			n = INT32_MAX;
-		uint32_t old_wnd = us_tcp_rcv_space(t);
 		us_tcp_ring_read(&t->rcvq, 0, buf, n);
-		us_tcp_ring_drop(&t->rcvq, n);
-		/* RFC 1122 §4.2.3.3: reading opens the window; tell the peer
-		 * when it has opened by enough to matter (at least two full
-		 * segments, or half the largest window we can offer), or when
-		 * it was closed. The largest window is the buffer, or less
-		 * without window scaling: a threshold above it would never be
-		 * reached, and the sender would wait for a delayed ACK. */
-		if (us_tcp_is_synchronized(t->state) && !t->eof) {
-			uint32_t mss = t->adv_mss ? t->adv_mss : US_TCP_DEFAULT_MSS;
-			uint32_t edge = t->rcv_nxt + us_tcp_rcv_window(t);
-			uint32_t grown = seq_gt(edge, t->rcv_adv) ? edge - t->rcv_adv : 0;
-			uint64_t max_win = (uint64_t)US_TCP_MAX_WIN << (t->wscale_ok ? t->rcv_wscale : 0);
-			if (max_win > us_tcp_rcv_cap(t))
-				max_win = us_tcp_rcv_cap(t);
-			uint32_t thresh = 2 * mss < max_win / 2 ? 2 * mss : (uint32_t)(max_win / 2);
-			if ((grown >= thresh || (old_wnd < mss && grown > 0)) &&
-			    !us_tcp_defer_ack(t)) {
-				t->ack_now = true;
-				us_tcp_output(t);
-			}
-		}
+		consumed(t, n);
 		return (int)n;
 	}
 	if (t->error) {

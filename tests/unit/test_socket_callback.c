@@ -463,6 +463,115 @@ START_TEST(a_connect_completes_through_the_callback)
 }
 END_TEST
 
+/* ---- Zero-copy reads -------------------------------------------------------- */
+
+#define ZC_BYTES (1u << 20)
+
+struct zc {
+	uint8_t got[ZC_BYTES];
+	atomic_int have;
+	atomic_int eof;
+	atomic_int too_much_err; /* errno of a consume beyond the peek */
+	atomic_int unexpected;
+};
+
+static void zc_sink(int s, int events, void *arg)
+{
+	(void)events;
+	struct zc *z = arg;
+	for (;;) {
+		const void *p;
+		ssize_t n = us_recv_peek(s, &p);
+		if (n < 0) {
+			atomic_fetch_add(&z->unexpected, 1);
+			return;
+		}
+		if (n == 0)
+			break;
+		int have = atomic_load(&z->have);
+		if ((size_t)have + (size_t)n > ZC_BYTES) {
+			atomic_fetch_add(&z->unexpected, 1);
+			return;
+		}
+		memcpy(z->got + have, p, (size_t)n);
+		if (atomic_load(&z->too_much_err) == 0) {
+			errno = 0;
+			if (us_recv_consume(s, (size_t)n + 1) == 0)
+				atomic_fetch_add(&z->unexpected, 1);
+			atomic_store(&z->too_much_err, errno);
+		}
+		if (us_recv_consume(s, (size_t)n) != 0)
+			atomic_fetch_add(&z->unexpected, 1);
+		atomic_store(&z->have, have + (int)n);
+	}
+	char c;
+	ssize_t r = us_recv(s, &c, 1);
+	if (r == 0) {
+		atomic_store(&z->eof, 1);
+		us_close(s);
+	} else if (!(r < 0 && errno == EAGAIN)) {
+		atomic_fetch_add(&z->unexpected, 1);
+	}
+}
+
+START_TEST(zero_copy_reads_see_the_bytes_in_place_and_consuming_opens_the_window)
+{
+	struct us_test_net n;
+	us_test_net_start(&n);
+	static struct zc z;
+	memset(&z, 0, sizeof z);
+	static uint8_t sent[ZC_BYTES];
+	for (size_t i = 0; i < ZC_BYTES; i++)
+		sent[i] = (uint8_t)(i * 131 + (i >> 9));
+	int l = listener(n.b, 17);
+	int a = client(n.a, 17);
+	int b = us_accept(l, NULL);
+	ck_assert_int_ge(b, 0);
+
+	/* Outside a callback, and on a datagram socket: refused. */
+	const void *p = &p;
+	EXPECT_ERR(us_recv_peek(b, &p), EINVAL);
+	ck_assert_ptr_null(p);
+	EXPECT_ERR(us_recv_consume(b, 0), EINVAL);
+	int u = us_socket(n.b, US_AF_INET, US_SOCK_DGRAM, 0);
+	EXPECT_ERR(us_recv_peek(u, &p), EOPNOTSUPP);
+	EXPECT_ERR(us_recv_peek(b, NULL), EFAULT);
+	us_close(u);
+
+	ck_assert_int_eq(us_socket_callback(b, zc_sink, &z), 0);
+	/* A megabyte, four times the receive buffer: only consuming opens
+	 * the window again. The clock moves 10 ms when A cannot send (at
+	 * most 2000 times). */
+	ck_assert_int_eq(us_setblocking(a, false), 0);
+	size_t off = 0;
+	for (int idle = 0; off < ZC_BYTES && idle < 2000;) {
+		ssize_t k = us_send(a, sent + off, ZC_BYTES - off);
+		if (k > 0) {
+			off += (size_t)k;
+			continue;
+		}
+		ck_assert_int_eq(errno, EAGAIN);
+		us_test_advance(&n, US_MSEC(10));
+		us_test_sleep_ms(1);
+		idle++;
+	}
+	ck_assert_uint_eq(off, ZC_BYTES);
+	ck_assert_int_eq(us_shutdown(a, US_SHUT_WR), 0);
+	for (int i = 0; i < 2000 && !atomic_load(&z.eof); i++) {
+		us_test_advance(&n, US_MSEC(10));
+		us_test_sleep_ms(1);
+	}
+	ck_assert_int_eq(atomic_load(&z.eof), 1);
+	ck_assert_int_eq(atomic_load(&z.have), (int)ZC_BYTES);
+	ck_assert_int_eq(memcmp(z.got, sent, ZC_BYTES), 0);
+	ck_assert_int_eq(atomic_load(&z.too_much_err), EINVAL);
+	ck_assert_int_eq(atomic_load(&z.unexpected), 0);
+	us_close(a);
+	us_close(l);
+	us_test_net_stop(&n);
+}
+END_TEST
+
 Suite *us_test_suite(void)
 {
 	Suite *s = suite_create("socket_callback");
@@ -473,6 +582,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, a_callback_set_on_a_readable_socket_is_called_and_a_removed_one_is_not);
 	tcase_add_test(tc, a_callback_may_close_a_socket_queued_behind_it);
 	tcase_add_test(tc, a_connect_completes_through_the_callback);
+	tcase_add_test(tc, zero_copy_reads_see_the_bytes_in_place_and_consuming_opens_the_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
