@@ -122,6 +122,20 @@ void us_tcp_ring_write(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, u
 	memcpy(r->buf, in + first, n - first);
 }
 
+uint32_t us_tcp_ring_write_csum(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n,
+				uint32_t sum)
+{
+	uint32_t at = (r->head + off) % r->cap;
+	uint32_t first = r->cap - at < n ? r->cap - at : n;
+	if (first == n)
+		return us_csum_copy(r->buf + at, in, n, sum);
+	/* As in us_tcp_ring_read_csum(): the piece after the wrap starts at
+	 * offset `first` of the data. */
+	sum = us_csum_copy(r->buf + at, in, first, sum);
+	uint32_t s2 = us_csum_copy(r->buf, in + first, n - first, 0);
+	return us_csum_add_at(sum, s2, first);
+}
+
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n)
 {
 	if (n > r->len)
