@@ -470,14 +470,13 @@ uint32_t us_tcp_rcv_space(const struct us_tcp *t);
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n);
 void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 void us_tcp_ring_write(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n);
-/* us_tcp_ring_read() that also returns the bytes' partial sum added to
- * sum (wire/checksum.h: us_csum_copy), in one pass, across the wrap. */
-/* us_tcp_ring_write() that also returns the bytes' partial sum added to
- * sum, in one pass, across the wrap. */
-uint32_t us_tcp_ring_write_csum(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n,
-				uint32_t sum);
+/* us_tcp_ring_read() and us_tcp_ring_write() that also return the bytes'
+ * partial sum added to sum (wire/checksum.h, us_csum_copy): copied and
+ * summed in one pass, across the wrap (which may fall at an odd offset). */
 uint32_t us_tcp_ring_read_csum(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n,
 			       uint32_t sum);
+uint32_t us_tcp_ring_write_csum(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n,
+				uint32_t sum);
 bool us_tcp_is_synchronized(enum us_tcp_state st);
 
 /* ---- tcp_input.c ---- */
