@@ -149,7 +149,8 @@ static uint64_t copy_sum_sse2(uint8_t *q, const uint8_t *p, size_t n)
 		x1 = _mm_madd_epi16(_mm_xor_si128(x1, flip), ones);
 		x2 = _mm_madd_epi16(_mm_xor_si128(x2, flip), ones);
 		x3 = _mm_madd_epi16(_mm_xor_si128(x3, flip), ones);
-		acc = _mm_add_epi32(acc, _mm_add_epi32(_mm_add_epi32(x0, x1), _mm_add_epi32(x2, x3)));
+		x0 = _mm_add_epi32(_mm_add_epi32(x0, x1), _mm_add_epi32(x2, x3));
+		acc = _mm_add_epi32(acc, x0);
 	}
 	for (; i < n; i += 16) {
 		__m128i x = load128(p + i);
@@ -158,7 +159,9 @@ static uint64_t copy_sum_sse2(uint8_t *q, const uint8_t *p, size_t n)
 		acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_xor_si128(x, flip), ones));
 	}
 	store128((uint8_t *)lane, acc);
-	return (uint64_t)((int64_t)lane[0] + lane[1] + lane[2] + lane[3] + (int64_t)(n / 2) * 0x8000);
+	int64_t sum = (int64_t)lane[0] + lane[1] + lane[2] + lane[3];
+
+	return (uint64_t)(sum + (int64_t)(n / 2) * 0x8000);
 }
 #endif
 
