@@ -28,6 +28,7 @@
 #include "stack.h"
 #include "tcp_seq.h"
 #include "wire/bytes.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
 #include "wire/ipv6.h"
 #include "wire/tcp.h"
@@ -99,12 +100,40 @@ void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, u
 	memcpy(out + first, r->buf, n - first);
 }
 
+uint32_t us_tcp_ring_read_csum(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n,
+			       uint32_t sum)
+{
+	uint32_t at = (r->head + off) % r->cap;
+	uint32_t first = r->cap - at < n ? r->cap - at : n;
+	if (first == n)
+		return us_csum_copy(out, r->buf + at, n, sum);
+	/* The wrap: the second piece starts at offset `first` of the data,
+	 * which may be odd (RFC 1071 §2(B), us_csum_add_at()). */
+	sum = us_csum_copy(out, r->buf + at, first, sum);
+	uint32_t s2 = us_csum_copy(out + first, r->buf, n - first, 0);
+	return us_csum_add_at(sum, s2, first);
+}
+
 void us_tcp_ring_write(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n)
 {
 	uint32_t at = (r->head + off) % r->cap;
 	uint32_t first = r->cap - at < n ? r->cap - at : n;
 	memcpy(r->buf + at, in, first);
 	memcpy(r->buf, in + first, n - first);
+}
+
+uint32_t us_tcp_ring_write_csum(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n,
+				uint32_t sum)
+{
+	uint32_t at = (r->head + off) % r->cap;
+	uint32_t first = r->cap - at < n ? r->cap - at : n;
+	if (first == n)
+		return us_csum_copy(r->buf + at, in, n, sum);
+	/* As in us_tcp_ring_read_csum(): the piece after the wrap starts at
+	 * offset `first` of the data. */
+	sum = us_csum_copy(r->buf + at, in, first, sum);
+	uint32_t s2 = us_csum_copy(r->buf, in + first, n - first, 0);
+	return us_csum_add_at(sum, s2, first);
 }
 
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n)

@@ -403,6 +403,15 @@ struct us_tcp_seg {
 	uint8_t ip_ecn;  /* the IP header's ECN field (US_IP_ECN_*) */
 	const uint8_t *data;
 	uint32_t len; /* data bytes (SEG.LEN without SYN and FIN) */
+	/* A segment with data has its checksum checked by segment_arrives()
+	 * (tcp_input.c csum_check()), before anything acts on it, over raw
+	 * (the TCP header and data, raw_len bytes) and pseudo: so that data
+	 * for the receive ring is summed while it is copied there. */
+	const uint8_t *raw;
+	uint32_t raw_len;
+	uint32_t pseudo;
+	bool csum_pending; /* not checked yet */
+	bool staged;       /* its data is in the receive ring's free space already */
 };
 
 /* The sequence number after the last byte written: the send ring holds
@@ -465,6 +474,13 @@ uint32_t us_tcp_rcv_space(const struct us_tcp *t);
 void us_tcp_ring_drop(struct us_tcp_ring *r, uint32_t n);
 void us_tcp_ring_read(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n);
 void us_tcp_ring_write(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n);
+/* us_tcp_ring_read() and us_tcp_ring_write() that also return the bytes'
+ * partial sum added to sum (wire/checksum.h, us_csum_copy): copied and
+ * summed in one pass, across the wrap (which may fall at an odd offset). */
+uint32_t us_tcp_ring_read_csum(const struct us_tcp_ring *r, uint32_t off, uint8_t *out, uint32_t n,
+			       uint32_t sum);
+uint32_t us_tcp_ring_write_csum(struct us_tcp_ring *r, uint32_t off, const uint8_t *in, uint32_t n,
+				uint32_t sum);
 bool us_tcp_is_synchronized(enum us_tcp_state st);
 
 /* ---- tcp_input.c ---- */

@@ -817,7 +817,9 @@ static enum step seventh_process_text(struct us_tcp *t, struct us_tcp_seg *seg)
 		/* In order: "Once in the ESTABLISHED state, it is possible to
 		 * deliver segment data to user RECEIVE buffers." */
 		if (!t->shut_rd) {
-			us_tcp_ring_write(&t->rcvq, t->rcvq.len, seg->data, seg->len);
+			/* csum_check() put it in place while summing it. */
+			if (!seg->staged || seg->seq != seg->seq_in)
+				us_tcp_ring_write(&t->rcvq, t->rcvq.len, seg->data, seg->len);
 			t->rcvq.len += seg->len;
 		}
 		t->rcv_nxt += seg->len;
@@ -983,10 +985,68 @@ static int synchronized_arrives(struct us_tcp *t, struct us_tcp_seg *seg)
 	return 0;
 }
 
+/* The states whose seventh step puts text in order into the receive ring. */
+static bool text_to_ring(enum us_tcp_state st)
+{
+	switch (st) {
+	case US_TCP_ESTABLISHED:
+	case US_TCP_FIN_WAIT_1:
+	case US_TCP_FIN_WAIT_2:
+		return true;
+	case US_TCP_CLOSED:
+	case US_TCP_LISTEN:
+	case US_TCP_SYN_SENT:
+	case US_TCP_SYN_RCVD:
+	case US_TCP_CLOSE_WAIT:
+	case US_TCP_CLOSING:
+	case US_TCP_LAST_ACK:
+	case US_TCP_TIME_WAIT:
+		return false;
+	}
+	return false;
+}
+
+/* Can seg's data be summed on its way into t's receive ring? It must be
+ * the text the seventh step will append (at RCV.NXT, no SYN or RST to trim
+ * or act on first, a state that keeps text), and the ring's free space must
+ * hold all of it and nothing else (no out-of-order data kept there). */
+static bool can_stage(const struct us_tcp *t, const struct us_tcp_seg *seg)
+{
+	return t && text_to_ring(t->state) && !t->shut_rd && !t->orphan && t->rcvq.buf &&
+	       t->n_ooo == 0 && !(seg->flags & (US_TCP_SYN | US_TCP_RST)) &&
+	       seg->seq == t->rcv_nxt && seg->len <= t->rcvq.cap - t->rcvq.len;
+}
+
+/*
+ * RFC 9293 §3.1 (MUST-2, MUST-3) for a segment with data, which parse()
+ * left to here: checked before anything acts on the segment, so one with a
+ * wrong checksum changes nothing. Text the seventh step will append to the
+ * receive ring is copied into the ring's free space while it is summed
+ * (us_csum_copy: one pass over it instead of a sum here and a copy there).
+ * rcvq.len does not move: until seventh_process_text() commits them the
+ * bytes are not part of the ring, and after a wrong sum they are free
+ * space again. The header is summed first; its length is a multiple of 4,
+ * so the text's sum chains on at an even offset (RFC 1071 §2(B)).
+ */
+static bool csum_check(struct us_tcp *t, struct us_tcp_seg *seg)
+{
+	seg->csum_pending = false;
+	if (!can_stage(t, seg))
+		return us_tcp_csum_ok(seg->raw, seg->raw_len, seg->pseudo);
+	uint32_t sum = us_csum_partial(seg->raw, seg->h->hdr_len, seg->pseudo);
+	sum = us_tcp_ring_write_csum(&t->rcvq, t->rcvq.len, seg->data, seg->len, sum);
+	if (us_csum_fold(sum) != 0)
+		return false;
+	seg->staged = true;
+	return true;
+}
+
 /* SEGMENT ARRIVES: by the state of the TCB the segment belongs to. */
 static int segment_arrives(struct us_stack *s, struct us_tcp_seg *seg)
 {
 	struct us_tcp *t = us_tcp_lookup(s, &seg->tu);
+	if (seg->csum_pending && !csum_check(t, seg))
+		return us_drop(s, US_CTR_TCP_DROP_BAD_CHECKSUM, seg->ifindex, "bad TCP checksum");
 	/* RFC 9293 §3.10.7.4 fourth (TIME-WAIT) and RFC 1122 §4.2.2.13: a
 	 * new SYN may end a TIME_WAIT "if it: (1) assigns its initial sequence
 	 * number for the new connection to be larger than the largest
@@ -1042,9 +1102,17 @@ static int parse(struct us_stack *s, struct us_iface *ifc, const uint8_t *buf, s
 		return us_drop(s, US_CTR_TCP_DROP_BAD_HEADER, ifc->index, us_wire_strerror(err));
 	/* RFC 9293 §3.1 (MUST-2, MUST-3): the checksum is always checked:
 	 * here, or by the link that vouches for it (us_rx_csum_trusted():
-	 * the kernel verified it, or the segment never left this host). */
-	if (!us_rx_csum_trusted(s) && !us_tcp_csum_ok(buf, len, pseudo))
+	 * the kernel verified it, or the segment never left this host). A
+	 * segment with data is checked by segment_arrives() (csum_check()),
+	 * before anything acts on it, where its text may be summed as it is
+	 * copied into the receive ring. */
+	bool check = !us_rx_csum_trusted(s);
+	if (check && h->payload_len == 0 && !us_tcp_csum_ok(buf, len, pseudo))
 		return us_drop(s, US_CTR_TCP_DROP_BAD_CHECKSUM, ifc->index, "bad TCP checksum");
+	seg->raw = buf;
+	seg->raw_len = (uint32_t)len;
+	seg->pseudo = pseudo;
+	seg->csum_pending = check && h->payload_len > 0;
 	seg->h = h;
 	seg->ifindex = ifc->index;
 	seg->seq = h->seq;

@@ -111,11 +111,32 @@ static uint32_t path_offloads(struct us_stack *s, bool v4, const struct us_ip6 *
 	return ifc ? ifc->offloads : 0;
 }
 
+/* The partial sum (wire/checksum.h) of the last len bytes of a segment,
+ * its payload, taken while they were copied out of the send ring; len 0:
+ * none, the whole segment is summed here. */
+struct data_sum {
+	uint32_t sum;
+	uint32_t len;
+};
+
 /* The TCP checksum of b: complete, or (the link completes it) the
- * pseudo-header sum, uncomplemented, with b marked for the link. */
-static void csum_fill(struct us_pbuf *b, uint32_t pseudo, bool partial)
+ * pseudo-header sum, uncomplemented, with b marked for the link. RFC 9293
+ * §3.1: "The checksum field is the 16-bit ones' complement of the ones'
+ * complement sum of all 16-bit words in the header and text", plus the
+ * pseudo-header. With the text already summed (ds), only the header is
+ * summed here; the header's length is a multiple of 4, so the text's sum
+ * chains on at an even offset (RFC 1071 §2(B)). */
+static void csum_fill(struct us_pbuf *b, uint32_t pseudo, bool partial, const struct data_sum *ds)
 {
 	uint8_t *p = us_pbuf_data(b);
+	if (!partial && ds && ds->len && ds->len < b->len) {
+		uint32_t hlen = b->len - ds->len;
+		us_put_be16(p + TCP_CSUM_OFFSET, 0);
+		/* Both are folded partial sums: their plain sum is one too. */
+		uint32_t sum = pseudo + ds->sum;
+		us_put_be16(p + TCP_CSUM_OFFSET, us_csum_fold(us_csum_partial(p, hlen, sum)));
+		return;
+	}
 	if (!partial) {
 		us_tcp_csum_fill(p, b->len, pseudo);
 		return;
@@ -128,14 +149,14 @@ static void csum_fill(struct us_pbuf *b, uint32_t pseudo, bool partial)
 /* Hands a finished segment (b: the TCP header and data) to IP. */
 static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		   const struct us_ip6 *dst, int ifindex, uint8_t ttl, uint8_t tos,
-		   struct us_pbuf *b)
+		   struct us_pbuf *b, const struct data_sum *ds)
 {
 	uint32_t len = b->len;
 	bool partial = path_offloads(s, v4, dst, ifindex) & US_OFFLOAD_CSUM;
 	if (b->gso_type != US_GSO_NONE)
 		partial = true;
 	if (v4) {
-		csum_fill(b, us_csum_pseudo4(v4_of(src), v4_of(dst), US_IPPROTO_TCP, len), partial);
+		csum_fill(b, us_csum_pseudo4(v4_of(src), v4_of(dst), US_IPPROTO_TCP, len), partial, ds);
 		/* RFC 9293 §3.7.2 with RFC 1191: DF set, segments sized to
 		 * the path MTU. */
 		struct us_ip_tx tx = {
@@ -149,7 +170,7 @@ static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		};
 		return us_ip_output(s, b, &tx);
 	}
-	csum_fill(b, us_csum_pseudo6(src, dst, US_IPPROTO_TCP, len), partial);
+	csum_fill(b, us_csum_pseudo6(src, dst, US_IPPROTO_TCP, len), partial, ds);
 	struct us_ip6_tx tx = {
 		.src = *src,
 		.dst = *dst,
@@ -201,8 +222,17 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	}
 	uint8_t *p = us_pbuf_data(b);
 	us_tcp_emit(&h, p, hlen);
-	if (len)
+	/* Without checksum offload on any interface the checksum is ours: the
+	 * payload is summed as it is copied out of the send ring, one pass
+	 * (us_csum_copy). With offloads the link may complete the checksum
+	 * (ip_send decides), so a plain copy. */
+	struct data_sum ds = { 0, 0 };
+	if (len && !s->any_offload) {
+		ds.sum = us_tcp_ring_read_csum(&t->sndq, seq - t->snd_buf_seq, p + hlen, len, 0);
+		ds.len = len;
+	} else if (len) {
 		us_tcp_ring_read(&t->sndq, seq - t->snd_buf_seq, p + hlen, len);
+	}
 	if (gso_size && len > gso_size) {
 		b->gso_type = t->v4 ? US_GSO_TCPV4 : US_GSO_TCPV6;
 		b->gso_size = (uint16_t)gso_size;
@@ -232,7 +262,7 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	/* The ECN field is TCP's, never IP_TOS's (RFC 3168 §6.1.1: no ECT
 	 * unless negotiated; Linux masks it the same way). */
 	uint8_t tos = (uint8_t)((t->opt.tos & ~US_IP_ECN_MASK) | ecn);
-	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b);
+	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b, &ds);
 	if (rc < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 	return rc;
@@ -318,7 +348,7 @@ void us_tcp_reset_reply(struct us_stack *s, const struct us_tcp_seg *seg)
 	us_count(s, US_CTR_TCP_OUT_RSTS);
 	us_count(s, US_CTR_TCP_OUT_SEGS);
 	int ifindex = !seg->v4 && us_ip6_is_link_local(&seg->tu.raddr) ? seg->ifindex : -1;
-	if (ip_send(s, seg->v4, &seg->tu.laddr, &seg->tu.raddr, ifindex, 0, 0, b) < 0)
+	if (ip_send(s, seg->v4, &seg->tu.laddr, &seg->tu.raddr, ifindex, 0, 0, b, NULL) < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 }
 

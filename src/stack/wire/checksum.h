@@ -44,6 +44,28 @@
  */
 uint32_t us_csum_partial(const void *buf, size_t len, uint32_t sum);
 
+/*
+ * Copy src[0..len) to dst and add it to the partial sum `sum` in the same
+ * pass: the result equals memcpy(dst, src, len) followed by
+ * us_csum_partial(src, len, sum), with the same chaining and odd-length
+ * rules (an odd length pads the last byte, so only the last chunk of the
+ * data may be odd; see us_csum_add_at() for chunks that start at an odd
+ * offset). Any alignment of either buffer; they must not overlap. One pass
+ * over the bytes instead of two is the point: the bytes are loaded once,
+ * stored once and summed from the register they were loaded into.
+ */
+uint32_t us_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+
+/*
+ * Add `part`, the partial sum (us_csum_partial/us_csum_copy started from
+ * 0) of a chunk that lies at byte offset `at` of the data, to `sum`. RFC
+ * 1071 §2(B): a chunk that starts at an odd offset has each of its bytes
+ * in the other half of a 16-bit word than its own sum assumed, so its sum
+ * is byte-swapped first. This is how a sum survives a ring that wraps at
+ * an odd position: sum = us_csum_add_at(s1, s2, len1).
+ */
+uint32_t us_csum_add_at(uint32_t sum, uint32_t part, size_t at);
+
 /* Fold a partial sum to 16 bits and complement it: the value to store in a
  * checksum field, in host order (write it with us_put_be16). */
 uint16_t us_csum_fold(uint32_t sum);
