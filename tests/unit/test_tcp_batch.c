@@ -87,7 +87,8 @@ static void put_opt(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 				.ack = p->c->siss + ack, .flags = flags, .window = 65535 };
 	ck_assert_uint_eq(us_tcp_emit(&h, tcp, sizeof f - 34), 20);
 	tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4); /* Data Offset */
-	memcpy(tcp + 20, opt, optlen);
+	if (optlen)
+		memcpy(tcp + 20, opt, optlen);
 	memcpy(tcp + 20 + optlen, p->data, len);
 	us_tcp_csum_fill(tcp, n, us_csum_pseudo4(PEER_IP, STACK_IP, US_IPPROTO_TCP, (uint32_t)n));
 	us_stack_input(p->s, p->now, 0, f, 34 + n);
