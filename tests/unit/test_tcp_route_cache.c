@@ -360,6 +360,63 @@ START_TEST(a_default_router_removed_mid_connection_moves_it_to_the_other_then_fa
 }
 END_TEST
 
+/* RFC 4861 §5.2: a destination inside an on-link prefix is its own next
+ * hop. A prefix announced on-link while a connection to a host inside it
+ * runs through a router moves the connection's next segment off the
+ * router: the stack resolves the host (a Neighbor Solicitation) and the
+ * segment follows to the host's link-layer address. */
+START_TEST(a_prefix_announced_on_link_mid_connection_takes_it_off_the_router)
+{
+	struct peer *p = peer_new();
+	put_ra(p, R1_MAC_LAST, 1800);
+	p->link.count = p->seen = 0;
+	struct conn c;
+	connect_conn(p, &c, false, PEER_PORT, R1_MAC_LAST);
+	send_expect_via(p, &c, 100, R1_MAC_LAST);
+	/* The RA again, now with 2001:db8:1::/64 on-link (no SLAAC). */
+	uint8_t pkt[40 + 96];
+	uint8_t *m = pkt + 40;
+	struct us_ndp_ra ra = { .cur_hop_limit = 64, .router_lifetime_s = 1800 };
+	size_t n = us_ndp_ra_emit(&ra, m, 96);
+	struct us_ndp_prefix pi = { .prefix_len = 64, .onlink = true, .valid_lifetime_s = 3600,
+				    .preferred_lifetime_s = 3600, .prefix = ip6_last(0) };
+	n += us_ndp_opt_prefix_emit(&pi, m + n, 96 - n);
+	struct us_ip6 r1 = link_local(R1_MAC_LAST), all = { .b = { 0xff, 0x02, [15] = 1 } };
+	struct us_ipv6_hdr h = { .payload_len = (uint16_t)n, .next_header = US_IPPROTO_ICMPV6,
+				 .hop_limit = 255, .src = r1, .dst = all };
+	ck_assert_uint_eq(us_ipv6_emit(&h, pkt, 40), 40);
+	us_icmp6_csum_fill(m, n, us_csum_pseudo6(&r1, &all, US_IPPROTO_ICMPV6, (uint32_t)n));
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	put_frame(p, R1_MAC_LAST, US_ETHERTYPE_IPV6, all_nodes_mac, pkt, 40 + n);
+	/* The next segment waits for the host's address: only an NS leaves. */
+	static const uint8_t data[100];
+	p->link.count = p->seen = 0;
+	ck_assert_int_eq(us_tcp_send(c.t, p->now, data, sizeof data), (int)sizeof data);
+	ck_assert_int_eq(p->link.count, 1);
+	expect_nothing(p);
+	ck_assert_uint_eq(ctr(p, "nd6.out_ns"), 1);
+	/* The host answers (solicited, override, its MAC): the segment goes
+	 * to it. */
+	struct us_ndp_na na = { .solicited = true, .override = true, .target = ip6_last(1) };
+	uint8_t mac[6] = { 2, 0, 0, 0, 0, PEER_MAC_LAST };
+	n = us_ndp_na_emit(&na, m, 96);
+	n += us_ndp_opt_lladdr_emit(US_NDP_OPT_TLLA, mac, m + n, 96 - n);
+	struct us_ip6 peer6 = ip6_last(1), me = ip6_last(2);
+	h = (struct us_ipv6_hdr){ .payload_len = (uint16_t)n, .next_header = US_IPPROTO_ICMPV6,
+				  .hop_limit = 255, .src = peer6, .dst = me };
+	ck_assert_uint_eq(us_ipv6_emit(&h, pkt, 40), 40);
+	us_icmp6_csum_fill(m, n, us_csum_pseudo6(&peer6, &me, US_IPPROTO_ICMPV6, (uint32_t)n));
+	put_frame(p, PEER_MAC_LAST, US_ETHERTYPE_IPV6, NULL, pkt, 40 + n);
+	struct out o;
+	ck_assert(next_out(p, &o));
+	ck_assert_uint_eq(o.h.payload_len, sizeof data);
+	ck_assert_uint_eq(o.dst_mac_last, PEER_MAC_LAST);
+	send_expect_via(p, &c, 100, PEER_MAC_LAST);
+	us_tcp_abort(c.t, p->now);
+	peer_free(p);
+}
+END_TEST
+
 /* The peer acknowledges everything c sent so far (ack relative to the
  * stack's ISS). */
 static void ack_all(struct peer *p, struct conn *c, uint32_t ack, uint8_t mac_last)
@@ -657,6 +714,7 @@ Suite *us_test_suite(void)
 	tcase_add_test(tc, a_route_added_mid_connection_takes_its_next_segment_to_the_gateway);
 	tcase_add_test(tc, an_address_taking_the_peers_address_fails_the_next_segment_with_no_route);
 	tcase_add_test(tc, a_default_router_removed_mid_connection_moves_it_to_the_other_then_fails);
+	tcase_add_test(tc, a_prefix_announced_on_link_mid_connection_takes_it_off_the_router);
 	tcase_add_test(tc, after_fragmentation_needed_segments_are_cut_at_the_new_path_mtu);
 	tcase_add_test(tc, after_packet_too_big_ipv6_segments_are_cut_at_the_new_path_mtu);
 	suite_add_tcase(s, tc);
