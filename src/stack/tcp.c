@@ -822,6 +822,7 @@ static void start_sequence(struct us_tcp *t)
 	/* RFC 6582 §3.2 (1): "When the TCP protocol control block is
 	 * initialized, recover is set to the initial send sequence number." */
 	t->recover = t->iss;
+	us_tcp_route(t); /* the initial window takes the MSS from it */
 	us_tcp_start_cwnd(t);
 }
 

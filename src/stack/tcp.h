@@ -183,7 +183,7 @@ struct us_tcp_tuple {
  * when the first segment leaves and again only when the stack's routing
  * inputs changed since (gen != s->route_gen: an address, route, default
  * router, prefix, link or path MTU came, went or changed; stack.h,
- * us_routes_changed()). tcp_output.c, tcb_route().
+ * us_routes_changed()). tcp_output.c, us_tcp_route().
  */
 struct us_tcp_route {
 	uint32_t gen; /* s->route_gen when looked up; 0: nothing cached */
@@ -525,7 +525,11 @@ void us_tcp_challenge_ack(struct us_tcp *t);
 /* An RST (or RST+ACK) to the segment seg, which no TCB takes or which a TCB
  * refuses (RFC 9293 §3.10.7.1). */
 void us_tcp_reset_reply(struct us_stack *s, const struct us_tcp_seg *seg);
-/* The MSS we send with: the peer's, clamped to the path MTU. */
+/* The connection's route (the route cache, struct us_tcp_route), looked
+ * up again when the stack's routes changed; NULL when there is none. */
+const struct us_tcp_route *us_tcp_route(struct us_tcp *t);
+/* The MSS we send with: the peer's, clamped to the path MTU (from the
+ * route cache while it is current). */
 uint32_t us_tcp_send_mss(const struct us_tcp *t);
 /* The window to announce now (receiver SWS avoidance, never shrinking). */
 uint32_t us_tcp_rcv_window(struct us_tcp *t);

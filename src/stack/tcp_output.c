@@ -49,7 +49,7 @@ static uint32_t v4_of(const struct us_ip6 *a)
  * no route: nothing is cached, and the segment takes the uncached way,
  * which fails as it always did (-ENETUNREACH, counted).
  */
-static const struct us_tcp_route *tcb_route(struct us_tcp *t)
+const struct us_tcp_route *us_tcp_route(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
 	if (t->route.gen == s->route_gen)
@@ -258,7 +258,7 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	 * unless negotiated; Linux masks it the same way). */
 	uint8_t tos = (uint8_t)((t->opt.tos & ~US_IP_ECN_MASK) | ecn);
 	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b,
-			 tcb_route(t));
+			 us_tcp_route(t));
 	if (rc < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 	return rc;
@@ -277,7 +277,7 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
  */
 static uint32_t frame_payload_max(struct us_tcp *t, uint32_t mss)
 {
-	uint32_t off = path_offloads(t->s, t->v4, &t->tu.raddr, t->ifindex, tcb_route(t));
+	uint32_t off = path_offloads(t->s, t->v4, &t->tu.raddr, t->ifindex, us_tcp_route(t));
 	uint32_t need = US_OFFLOAD_CSUM | (t->v4 ? US_OFFLOAD_TSO4 : US_OFFLOAD_TSO6);
 	if ((off & need) != need)
 		return mss;
