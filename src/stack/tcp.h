@@ -212,6 +212,7 @@ struct us_tcp {
 	struct us_tcp_tuple tu;  /* local part from bind, remote from connect */
 	int ifindex;             /* the interface (-1: by route) */
 	uint16_t adv_mss;        /* the MSS we announced */
+	struct us_tcp_route route; /* the route cache (above) */
 
 	struct us_sock_opts opt;
 	bool nodelay;
@@ -323,8 +324,8 @@ struct us_tcp {
 	} cubic;
 	/* RFC 7661 congestion window validation. */
 	uint32_t pipeack;          /* pipeACK: the largest sample of the period */
-	us_time_t pipeack_at;      /* when pipeack was taken */
 	uint32_t pipeack_acc;      /* bytes acked in the sample running */
+	us_time_t pipeack_at;      /* when pipeack was taken */
 	us_time_t pipeack_start;   /* ... since */
 	us_time_t nvp_since;       /* in the non-validated phase since (NEVER: not) */
 	us_time_t last_data_sent;  /* when data last left */
@@ -360,14 +361,12 @@ struct us_tcp {
 	uint32_t keep_probes;
 	us_time_t last_rcv;  /* when a segment last arrived */
 	bool ack_now;        /* an ACK must leave with the next output */
+	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
 	/* In a batch of received frames (us_stack_batch_begin()): the ACK
 	 * for every second full-sized segment waits for the batch's end, on
 	 * the module's ack_owed list (tcp_input.c, defer_ack()). */
 	bool ack_owed;
-	uint32_t heap_i;     /* its slot in the timer heap, US_TCP_NOT_QUEUED */
 	struct us_tcp *ack_next;
-
-	struct us_tcp_route route; /* the route cache (above) */
 };
 
 /* One slot of the timer heap: a TCB and its earliest timer (kept here, so
