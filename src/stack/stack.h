@@ -97,8 +97,10 @@ struct us_stack {
 	 * whenever what a route lookup answers may change (an interface,
 	 * address or route comes or goes, an address changes state, a default
 	 * router or on-link prefix comes or goes, a link or path MTU
-	 * changes). A route cached under another generation is stale (TCP's
-	 * route cache, tcp.h). Never 0, which marks "nothing cached". */
+	 * changes, a neighbour enters or leaves INCOMPLETE, which decides
+	 * between default routers). A route cached under another generation
+	 * is stale (TCP's route cache, tcp.h). Never 0, which marks "nothing
+	 * cached". */
 	uint32_t route_gen;
 
 	/* Each protocol module's state, defined in its own header. */

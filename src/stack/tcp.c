@@ -186,9 +186,9 @@ static bool tuple_eq(const struct us_tcp_tuple *a, const struct us_tcp_tuple *b)
 
 /*
  * The connection table. A 4-tuple's bucket is its SipHash under the stack
- * secret (an attacker who cannot compute it cannot fill one bucket: the
- * hash-flooding defence of RFC 6056 §3.3.3's reasoning), which costs more
- * than the rest of the lookup, so it is computed as rarely as it can be:
+ * secret (keyed, so that no one can aim many tuples at one bucket), which
+ * costs more than the rest of the lookup, so it is computed as rarely as
+ * it can be:
  *
  *  - the last hit: consecutive segments mostly belong to one connection
  *    (a bulk transfer, a burst of short ones), so the connection found

@@ -180,9 +180,9 @@ struct us_tcp_tuple {
 /*
  * The route cache: where the connection's segments go (interface, next
  * hop, path MTU; for IPv4 also the Identification counter), looked up
- * when the first segment leaves and again only when the stack's routing
- * inputs changed since (gen != s->route_gen: an address, route, default
- * router, prefix, link or path MTU came, went or changed; stack.h,
+ * when the sequence starts and again only when the stack's routing inputs
+ * changed since (gen != s->route_gen: an address, route, default router,
+ * prefix, link or path MTU came, went or changed; stack.h,
  * us_routes_changed()). tcp_output.c, us_tcp_route().
  */
 struct us_tcp_route {
