@@ -102,6 +102,24 @@ struct us_ip_tx {
 	int ifindex;     /* -1: by route; else this interface (limited broadcast needs it) */
 };
 
+/*
+ * Where unicast datagrams from src to dst (protocol proto) go, looked up
+ * once by us_ip_path() and kept by the caller for as long as
+ * s->route_gen does not change (TCP keeps one per connection: tcp.h, "the
+ * route cache"): the interface, the next hop, the path MTU, whether the
+ * path MTU entry is locked (DF cleared, us_ip_pmtu_learn()), and which
+ * RFC 7739 Identification counter the pair takes, with its offset (the
+ * keyed hash of the pair, computed once here instead of per datagram).
+ */
+struct us_ip_path {
+	uint32_t next_hop;
+	uint16_t mtu;
+	uint16_t id_offset;
+	uint8_t id_bucket; /* < US_IP_ID_BUCKETS */
+	uint8_t ifindex;
+	bool df_locked;
+};
+
 void us_ip_init(struct us_stack *s);
 
 /* An IPv4 packet arrived on ifc (payload of the Ethernet frame). link_bcast:
@@ -113,6 +131,15 @@ int us_ip_input(struct us_stack *s, struct us_iface *ifc, const uint8_t *pkt, si
  * datagram, fragmented when larger than the path MTU and df is clear.
  * Always consumes b. 0, or a negative errno (-ENETUNREACH, -EMSGSIZE, ...). */
 int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx);
+/* The path of unicast datagrams from src (0: the route's source) to dst:
+ * 0, or -ENETUNREACH where us_ip_output() would find no route. */
+int us_ip_path(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       struct us_ip_path *p);
+/* us_ip_output() along a path from us_ip_path() that is still current
+ * (same s->route_gen) for tx->src, tx->dst and tx->proto: no route
+ * lookup, no hash. */
+int us_ip_output_path(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx,
+		      const struct us_ip_path *p);
 
 /* Picks the interface, next hop and source address for dst. 0 or -ENETUNREACH. */
 int us_ip_route(struct us_stack *s, uint32_t dst, struct us_iface **ifc, uint32_t *next_hop,

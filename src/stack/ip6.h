@@ -87,6 +87,24 @@ int us_ip6_input(struct us_stack *s, struct us_iface *ifc, const uint8_t *pkt, s
  * Always consumes b. 0, or a negative errno. */
 int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx);
 
+/* Where unicast packets to one destination go, looked up once by
+ * us_ip6_path() and kept by the caller for as long as s->route_gen does
+ * not change (TCP keeps one per connection: tcp.h, "the route cache"):
+ * the interface, the next hop (nd6.c), the path MTU. */
+struct us_ip6_path {
+	struct us_ip6 next_hop;
+	uint16_t mtu;
+	uint8_t ifindex;
+};
+/* The path of unicast packets to dst (ifindex: as us_ip6_tx's): 0, or the
+ * error us_ip6_output() would return for want of a route. */
+int us_ip6_path(struct us_stack *s, const struct us_ip6 *dst, int ifindex,
+		struct us_ip6_path *p);
+/* us_ip6_output() along a path from us_ip6_path() that is still current
+ * (same s->route_gen) for tx->dst and tx->ifindex: no next-hop lookup. */
+int us_ip6_output_path(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx,
+		       const struct us_ip6_path *p);
+
 /* Source address selection for dst on ifc (RFC 6724 §5, the rules that
  * apply to a host with few addresses); ifc NULL: among every interface's
  * addresses. 0 or -EADDRNOTAVAIL. */

@@ -243,8 +243,10 @@ void us_ip6_pmtu_update(struct us_stack *s, const struct us_ip6 *dst, uint32_t m
 		 * that confirms the estimate restarts its timer. */
 		if (mtu > e->mtu)
 			return;
-		if (mtu < e->mtu)
+		if (mtu < e->mtu) {
 			us_count(s, US_CTR_IP6_PMTU_UPDATES);
+			us_routes_changed(s);
+		}
 		e->mtu = mtu;
 		e->expires = s->now + US_IP6_PMTU_TIMEOUT;
 		return;
@@ -269,6 +271,7 @@ void us_ip6_pmtu_update(struct us_stack *s, const struct us_ip6 *dst, uint32_t m
 		.mtu = mtu,
 		.expires = s->now + US_IP6_PMTU_TIMEOUT,
 	};
+	us_routes_changed(s);
 	us_count(s, US_CTR_IP6_PMTU_UPDATES);
 }
 
@@ -280,6 +283,7 @@ void us_ip6_poll(struct us_stack *s)
 		struct us_ip6_pmtu *e = &s->ip6.pmtu[i];
 		if (e->used && e->expires <= s->now) {
 			e->used = false;
+			us_routes_changed(s);
 			us_count(s, US_CTR_IP6_PMTU_EXPIRED);
 		}
 	}
@@ -384,12 +388,9 @@ static int out_drop(struct us_stack *s, struct us_pbuf *b, enum us_counter_id id
 	return err;
 }
 
-int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx)
+/* The destination checks of us_ip6_output(), before any route. */
+static int check_dst(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx)
 {
-	struct us_iface *ifc;
-	struct us_ip6 next_hop;
-	int err;
-
 	/* RFC 4291 §2.5.2: the unspecified address "must not be used as the
 	 * destination address of IPv6 packets"; §2.5.3: loopback never
 	 * leaves the node; §2.7: "Nodes must not originate a packet to a
@@ -401,14 +402,14 @@ int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx 
 	/* RFC 8200 §3: Payload Length is 16 bits (no jumbograms here). */
 	if (b->len > UINT16_MAX)
 		return out_drop(s, b, US_CTR_IP6_OUT_DROP_TOO_BIG, -EMSGSIZE);
+	return 0;
+}
 
-	/* RFC 4861 §5.2 (nd6.c): the interface and the next hop; a link-local
-	 * or multicast destination needs tx->ifindex unless there is one
-	 * interface (RFC 4007 §6, the default zone). */
-	err = us_nd6_next_hop(s, &tx->dst, tx->ifindex, &ifc, &next_hop);
-	if (err < 0)
-		return out_drop(s, b, US_CTR_IP6_OUT_DROP_NO_ROUTE, err);
-
+/* The packet b leaves by ifc to next_hop; mtu: the path MTU, 0 when not
+ * yet known. */
+static int output_on(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx,
+		     struct us_iface *ifc, const struct us_ip6 *next_hop, uint32_t mtu)
+{
 	struct us_ipv6_hdr h = {
 		.traffic_class = tx->traffic_class,
 		.next_header = tx->next_header,
@@ -431,13 +432,14 @@ int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx 
 				   us_csum_pseudo6(&h.src, &h.dst, US_IPPROTO_ICMPV6, b->len));
 
 	us_count(s, US_CTR_IP6_OUT);
-	uint32_t mtu = path_mtu(s, ifc, &h.dst);
+	if (!mtu)
+		mtu = path_mtu(s, ifc, &h.dst);
 	/* A TCP super-frame (TSO) leaves whole: the link cuts it into
 	 * segments that each fit; anything else too big is fragmented, its
 	 * partial checksum completed first (the fragments cannot carry it). */
 	if (US_IPV6_HDR_LEN + b->len > mtu && b->gso_type == US_GSO_NONE) {
 		us_pbuf_csum_complete(b);
-		return send_fragments(s, ifc, &next_hop, &h, b, mtu);
+		return send_fragments(s, ifc, next_hop, &h, b, mtu);
 	}
 
 	h.payload_len = (uint16_t)b->len;
@@ -445,5 +447,49 @@ int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx 
 	if (!p)
 		return out_drop(s, b, US_CTR_IP6_OUT_DROP_NO_BUFS, -ENOBUFS);
 	us_ipv6_emit(&h, p, US_IPV6_HDR_LEN);
-	return us_nd6_output(s, ifc, &next_hop, b);
+	return us_nd6_output(s, ifc, next_hop, b);
+}
+
+int us_ip6_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx)
+{
+	struct us_iface *ifc;
+	struct us_ip6 next_hop;
+	int err = check_dst(s, b, tx);
+	if (err < 0)
+		return err;
+
+	/* RFC 4861 §5.2 (nd6.c): the interface and the next hop; a link-local
+	 * or multicast destination needs tx->ifindex unless there is one
+	 * interface (RFC 4007 §6, the default zone). */
+	err = us_nd6_next_hop(s, &tx->dst, tx->ifindex, &ifc, &next_hop);
+	if (err < 0)
+		return out_drop(s, b, US_CTR_IP6_OUT_DROP_NO_ROUTE, err);
+	return output_on(s, b, tx, ifc, &next_hop, 0);
+}
+
+/* ---- Paths: a route looked up once ------------------------------------------- */
+
+/* A path keeps the interface in a byte and the MTU in 16 bits (no
+ * jumbograms: an interface's MTU is at most 65535). */
+_Static_assert(US_MAX_IFACES <= 256, "an interface index fits struct us_ip6_path");
+
+int us_ip6_path(struct us_stack *s, const struct us_ip6 *dst, int ifindex,
+		struct us_ip6_path *p)
+{
+	struct us_iface *ifc;
+	int err = us_nd6_next_hop(s, dst, ifindex, &ifc, &p->next_hop);
+	if (err < 0)
+		return err;
+	p->mtu = (uint16_t)path_mtu(s, ifc, dst);
+	p->ifindex = (uint8_t)ifc->index;
+	return 0;
+}
+
+int us_ip6_output_path(struct us_stack *s, struct us_pbuf *b, const struct us_ip6_tx *tx,
+		       const struct us_ip6_path *p)
+{
+	int err = check_dst(s, b, tx);
+	if (err < 0)
+		return err;
+	return output_on(s, b, tx, &s->iface[p->ifindex], &p->next_hop, p->mtu);
 }

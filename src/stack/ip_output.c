@@ -147,6 +147,7 @@ int us_stack_add_route4(struct us_stack *s, uint32_t dst, int prefix_len, uint32
 		return -ENOSPC;
 	*slot = (struct us_ip_route4){ .used = true, .prefix_len = (uint8_t)prefix_len, .dst = dst,
 				       .gateway = gateway, .ifindex = ifindex };
+	us_routes_changed(s);
 	return 0;
 }
 
@@ -279,6 +280,7 @@ bool us_ip_pmtu_learn(struct us_stack *s, uint32_t dst, uint32_t mtu)
 	}
 	*e = (struct us_ip_pmtu_entry){ .used = true, .locked = locked, .dst = dst, .mtu = mtu,
 					.expires = s->now + US_IP_PMTU_EXPIRY };
+	us_routes_changed(s);
 	us_count(s, US_CTR_IP_PMTU_LEARNED);
 	return true;
 }
@@ -289,6 +291,7 @@ void us_ip_poll(struct us_stack *s)
 		struct us_ip_pmtu_entry *e = &s->ip.pmtu[i];
 		if (e->used && e->expires <= s->now) {
 			e->used = false;
+			us_routes_changed(s);
 			us_count(s, US_CTR_IP_PMTU_EXPIRED);
 		}
 	}
@@ -322,26 +325,37 @@ us_time_t us_ip_next_deadline(const struct us_stack *s)
  * 6864 §4.1 allows either; a real ID keeps the datagram safe if a
  * middlebox clears DF and fragments it anyway, and costs nothing.
  */
-/* count IDs in a row, the first returned: a TSO super-frame of count
- * segments takes one each, as the link numbers its segments ID, ID+1, ...
- * (Linux's TSO without SKB_GSO_TCP_FIXEDID). */
-static uint16_t next_ids(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
-			 uint16_t count)
+/* The tuple's counter and offset: the keyed hash, which a path
+ * (us_ip_path()) keeps so that its datagrams need not hash again. */
+static void id_key(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+		   uint8_t *bucket, uint16_t *offset)
 {
 	uint8_t in[11] = { 'i', 'd' };
 	us_put_be32(in + 2, src);
 	us_put_be32(in + 6, dst);
 	in[10] = proto;
 	uint64_t h = us_siphash(s->cfg.secret, in, sizeof in);
-	uint16_t *ctr = &s->ip.id_next[h % US_IP_ID_BUCKETS];
-	uint16_t id = (uint16_t)(*ctr + (uint16_t)(h >> 48));
+	*bucket = (uint8_t)(h % US_IP_ID_BUCKETS);
+	*offset = (uint16_t)(h >> 48);
+}
+
+/* count IDs in a row, the first returned: a TSO super-frame of count
+ * segments takes one each, as the link numbers its segments ID, ID+1, ...
+ * (Linux's TSO without SKB_GSO_TCP_FIXEDID). */
+static uint16_t take_ids(struct us_stack *s, uint8_t bucket, uint16_t offset, uint16_t count)
+{
+	uint16_t *ctr = &s->ip.id_next[bucket];
+	uint16_t id = (uint16_t)(*ctr + offset);
 	*ctr = (uint16_t)(*ctr + count);
 	return id;
 }
 
 uint16_t us_ip_next_id(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto)
 {
-	return next_ids(s, src, dst, proto, 1);
+	uint8_t bucket;
+	uint16_t offset;
+	id_key(s, src, dst, proto, &bucket, &offset);
+	return take_ids(s, bucket, offset, 1);
 }
 
 /* The segments a TCP super-frame b (TCP header first) becomes. */
@@ -440,16 +454,12 @@ static int fragment(struct us_stack *s, const struct route_choice *c, struct us_
 	return rc;
 }
 
-int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx)
+/* The datagram of b (its route chosen: c; the path MTU, whether its
+ * entry is locked, the Identification counter and offset) onto the link. */
+static int output_on(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx,
+		     const struct route_choice *c, uint32_t mtu, bool locked, uint8_t id_bucket,
+		     uint16_t id_offset)
 {
-	if (!b)
-		return -EINVAL;
-	if (!tx)
-		return out_drop(s, b, US_CTR_IP_OUT_NO_ROUTE, -EINVAL);
-	us_count(s, US_CTR_IP_OUT);
-	struct route_choice c;
-	if (choose_path(s, tx, &c) < 0)
-		return out_drop(s, b, US_CTR_IP_OUT_NO_ROUTE, -ENETUNREACH);
 	if ((uint64_t)b->len + US_IPV4_HDR_LEN > US_IPV4_MAX_LEN)
 		return out_drop(s, b, US_CTR_IP_OUT_TOO_BIG, -EMSGSIZE);
 
@@ -460,14 +470,13 @@ int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *t
 		ttl = us_ipv4_is_multicast(tx->dst) ? US_IP_MCAST_DEFAULT_TTL : US_IP_DEFAULT_TTL;
 	struct us_ipv4_hdr h = {
 		.tos = tx->tos,
-		.df = tx->df && !pmtu_locked(s, tx->dst),
+		.df = tx->df && !locked,
 		.ttl = ttl,
 		.proto = tx->proto,
-		.src = tx->src ? tx->src : c.src,
+		.src = tx->src ? tx->src : c->src,
 		.dst = tx->dst,
 		.payload_len = b->len,
 	};
-	uint32_t mtu = path_mtu(s, c.ifc, tx->dst);
 	/* A TCP super-frame (TSO) is never fragmented: the link cuts it
 	 * into segments that each fit, copying this header (DF included). */
 	bool gso = b->gso_type != US_GSO_NONE;
@@ -479,14 +488,69 @@ int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *t
 	if (too_big && h.df)
 		return out_drop(s, b, US_CTR_IP_OUT_DF_TOO_BIG, -EMSGSIZE);
 	/* Only a datagram that leaves takes an ID. */
-	h.id = next_ids(s, h.src, h.dst, h.proto, gso ? gso_segments(b) : 1);
+	h.id = take_ids(s, id_bucket, id_offset, gso ? gso_segments(b) : 1);
 	if (too_big) {
 		/* The fragments cannot carry a partial checksum. */
 		us_pbuf_csum_complete(b);
-		return fragment(s, &c, &h, b, mtu);
+		return fragment(s, c, &h, b, mtu);
 	}
 	uint8_t *hp = us_pbuf_push(b, US_IPV4_HDR_LEN);
 	if (!hp || us_ipv4_emit(&h, hp, US_IPV4_HDR_LEN) != US_IPV4_HDR_LEN)
 		return out_drop(s, b, US_CTR_IP_OUT_NO_BUFFER, -ENOBUFS);
-	return us_arp_output(s, c.ifc, c.next_hop, b);
+	return us_arp_output(s, c->ifc, c->next_hop, b);
+}
+
+int us_ip_output(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx)
+{
+	if (!b)
+		return -EINVAL;
+	if (!tx)
+		return out_drop(s, b, US_CTR_IP_OUT_NO_ROUTE, -EINVAL);
+	us_count(s, US_CTR_IP_OUT);
+	struct route_choice c;
+	if (choose_path(s, tx, &c) < 0)
+		return out_drop(s, b, US_CTR_IP_OUT_NO_ROUTE, -ENETUNREACH);
+	uint8_t bucket;
+	uint16_t offset;
+	id_key(s, tx->src ? tx->src : c.src, tx->dst, tx->proto, &bucket, &offset);
+	return output_on(s, b, tx, &c, path_mtu(s, c.ifc, tx->dst), pmtu_locked(s, tx->dst),
+			 bucket, offset);
+}
+
+/* ---- Paths: a route looked up once ---------------------------------------- */
+
+/* A path keeps the interface in a byte and the MTU in 16 bits (an
+ * interface's MTU is at most 65535, us_stack_add_iface()). */
+_Static_assert(US_MAX_IFACES <= 256, "an interface index fits struct us_ip_path");
+
+int us_ip_path(struct us_stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       struct us_ip_path *p)
+{
+	struct route_choice c;
+	/* What choose_path() answers for a unicast destination. */
+	if (us_ipv4_is_limited_broadcast(dst) || us_ipv4_is_multicast(dst))
+		return -ENETUNREACH;
+	struct us_ip_tx tx = { .src = src, .dst = dst, .proto = proto, .ifindex = -1 };
+	if (choose_path(s, &tx, &c) < 0)
+		return -ENETUNREACH;
+	*p = (struct us_ip_path){
+		.next_hop = c.next_hop,
+		.mtu = (uint16_t)path_mtu(s, c.ifc, dst),
+		.ifindex = (uint8_t)c.ifc->index,
+		.df_locked = pmtu_locked(s, dst),
+	};
+	id_key(s, src ? src : c.src, dst, proto, &p->id_bucket, &p->id_offset);
+	return 0;
+}
+
+int us_ip_output_path(struct us_stack *s, struct us_pbuf *b, const struct us_ip_tx *tx,
+		      const struct us_ip_path *p)
+{
+	if (!b)
+		return -EINVAL;
+	us_count(s, US_CTR_IP_OUT);
+	struct us_iface *ifc = &s->iface[p->ifindex];
+	struct route_choice c = { .ifc = ifc, .next_hop = p->next_hop,
+				  .src = tx->src ? tx->src : source_for(ifc, p->next_hop) };
+	return output_on(s, b, tx, &c, p->mtu, p->df_locked, p->id_bucket, p->id_offset);
 }

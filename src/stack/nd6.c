@@ -387,6 +387,10 @@ static void neigh_set_state(struct us_stack *s, struct us_nd6_neigh *e,
 		us_fmt_str(&f, ")");
 		us_trace(s, US_TRACE_DEBUG, e->ifindex, buf);
 	}
+	/* The next hop prefers routers that are not INCOMPLETE (nd6_rtr.c,
+	 * us_nd6_next_hop()): cached routes are looked up again. */
+	if ((e->state == US_ND6_INCOMPLETE) != (st == US_ND6_INCOMPLETE))
+		us_routes_changed(s);
 	e->state = st;
 	switch (st) {
 	case US_ND6_INCOMPLETE:
@@ -432,6 +436,7 @@ static void neigh_free(struct us_stack *s, struct us_nd6_neigh *e, enum us_count
 	queue_drop(s, e, ctr, why);
 	memset(e, 0, sizeof *e);
 	neigh_deadlines_moved(s);
+	us_routes_changed(s); /* as in neigh_set_state() */
 }
 
 /* A free entry for addr on ifc, evicting the least recently used entry
@@ -464,6 +469,7 @@ static struct us_nd6_neigh *neigh_alloc(struct us_stack *s, const struct us_ifac
 	e->addr = *addr;
 	e->last_used = s->now;
 	e->deadline = US_TIME_NEVER;
+	us_routes_changed(s); /* as in neigh_set_state() */
 	return e;
 }
 
@@ -766,6 +772,7 @@ static void addr_set_usable(struct us_stack *s, struct us_iface *ifc, struct us_
 	 * deprecated. */
 	a->state = a->preferred_until <= s->now ? US_ADDR6_DEPRECATED : US_ADDR6_PREFERRED;
 	a->dad_deadline = US_TIME_NEVER;
+	us_routes_changed(s);
 	trace_addr(s, US_TRACE_INFO, ifc->index, "ipv6 address ", &a->addr,
 		   a->state == US_ADDR6_PREFERRED ? " preferred" : " deprecated");
 }
@@ -789,6 +796,7 @@ static void dad_failed(struct us_stack *s, struct us_iface *ifc, int idx, const 
 	a->state = US_ADDR6_DUPLICATE;
 	a->dad_deadline = US_TIME_NEVER;
 	a->dad_probes_left = 0;
+	us_routes_changed(s);
 	if (a->in_group) {
 		us_ip6_solicited_node(&a->addr, &group);
 		group_leave(ifc, &group);
@@ -807,6 +815,7 @@ void us_nd6_addr_added(struct us_stack *s, struct us_iface *ifc, int idx)
 		return;
 	struct us_addr6 *a = &ifc->addr6[idx];
 	struct us_ip6 group;
+	us_routes_changed(s);
 	a->in_group = false;
 	a->dad_probes_left = 0;
 	a->dad_deadline = US_TIME_NEVER;
@@ -883,6 +892,7 @@ void us_nd6_addr_remove(struct us_stack *s, struct us_iface *ifc, int idx, const
 	}
 	trace_addr(s, US_TRACE_INFO, ifc->index, "ipv6 address ", &a->addr, why);
 	memset(a, 0, sizeof *a);
+	us_routes_changed(s);
 }
 
 static void addr_timer(struct us_stack *s, struct us_iface *ifc, int idx)
@@ -922,6 +932,7 @@ static void addr_timer(struct us_stack *s, struct us_iface *ifc, int idx)
 		if (a->preferred_until <= s->now) {
 			us_count(s, US_CTR_ND6_ADDR_DEPRECATED);
 			a->state = US_ADDR6_DEPRECATED;
+			us_routes_changed(s);
 			trace_addr(s, US_TRACE_INFO, ifc->index, "ipv6 address ", &a->addr,
 				   " deprecated: preferred lifetime over");
 		}
@@ -955,6 +966,7 @@ static void iface_disable(struct us_stack *s, struct us_iface *ifc, const char *
 {
 	struct us_nd6_iface *is = ifstate(s, ifc);
 	is->disabled = true;
+	us_routes_changed(s);
 	us_count(s, US_CTR_ND6_IFACE_DISABLED);
 	us_trace(s, US_TRACE_INFO, ifc->index, why);
 	for (int i = 0; i < US_MAX_ADDR6; i++)

@@ -196,6 +196,7 @@ void us_nd6_router_forget(struct us_stack *s, struct us_iface *ifc, const struct
 		return;
 	trace_addr(s, ifc->index, "default router ", addr, " removed: no longer a router");
 	memset(r, 0, sizeof *r);
+	us_routes_changed(s);
 }
 
 /* RFC 4861 §6.3.4: "If the address is not already present in the host's
@@ -210,6 +211,7 @@ static void router_update(struct us_stack *s, struct us_iface *ifc, const struct
 		if (r) {
 			trace_addr(s, ifc->index, "default router ", addr, " removed: lifetime 0");
 			memset(r, 0, sizeof *r);
+			us_routes_changed(s);
 		}
 		return;
 	}
@@ -225,6 +227,7 @@ static void router_update(struct us_stack *s, struct us_iface *ifc, const struct
 		*r = (struct us_nd6_router){ .used = true, .ifindex = (uint8_t)ifc->index,
 					     .addr = *addr, .expires = expires };
 		us_count(s, US_CTR_ND6_ROUTER_ADDED);
+		us_routes_changed(s);
 		trace_addr(s, ifc->index, "default router ", addr, " added");
 		return;
 	}
@@ -253,8 +256,10 @@ static void prefix_onlink(struct us_stack *s, struct us_iface *ifc, const struct
 {
 	struct us_nd6_prefix *e = prefix_find(s, ifc, p);
 	if (p->valid_lifetime_s == 0) {
-		if (e)
+		if (e) {
 			memset(e, 0, sizeof *e);
+			us_routes_changed(s);
+		}
 		return;
 	}
 	us_time_t expires = lifetime_deadline(s, p->valid_lifetime_s);
@@ -269,6 +274,7 @@ static void prefix_onlink(struct us_stack *s, struct us_iface *ifc, const struct
 		*e = (struct us_nd6_prefix){ .used = true, .ifindex = (uint8_t)ifc->index,
 					     .len = p->prefix_len, .prefix = p->prefix,
 					     .expires = expires };
+		us_routes_changed(s);
 		return;
 	}
 	us_count(s, US_CTR_ND6_PREFIX_LIST_FULL);
@@ -302,6 +308,7 @@ static void slaac_refresh(struct us_stack *s, struct us_iface *ifc, struct us_ad
 		if (a->preferred_until <= s->now) {
 			us_count(s, US_CTR_ND6_ADDR_DEPRECATED);
 			a->state = US_ADDR6_DEPRECATED;
+			us_routes_changed(s);
 			trace_addr(s, ifc->index, "ipv6 address ", &a->addr,
 				   " deprecated: preferred lifetime 0");
 		}
@@ -311,6 +318,7 @@ static void slaac_refresh(struct us_stack *s, struct us_iface *ifc, struct us_ad
 		 * if its preferred lifetime is extended". */
 		if (a->preferred_until > s->now) {
 			a->state = US_ADDR6_PREFERRED;
+			us_routes_changed(s);
 			trace_addr(s, ifc->index, "ipv6 address ", &a->addr, " preferred again");
 		}
 		break;
@@ -435,6 +443,8 @@ static void ra_options(struct us_stack *s, struct us_iface *ifc, const struct us
 				us_count(s, US_CTR_ND6_RA_MTU_IGNORED);
 				break;
 			}
+			if (is->mtu != mtu)
+				us_routes_changed(s);
 			is->mtu = mtu;
 			break;
 		}
@@ -659,6 +669,7 @@ void us_nd6_rtr_iface_down(struct us_stack *s, struct us_iface *ifc)
 		if (s->nd6.prefixes[i].used && s->nd6.prefixes[i].ifindex == ifc->index)
 			memset(&s->nd6.prefixes[i], 0, sizeof s->nd6.prefixes[i]);
 	ifstate(s, ifc)->rs_deadline = US_TIME_NEVER;
+	us_routes_changed(s);
 }
 
 void us_nd6_rtr_poll(struct us_stack *s)
@@ -673,6 +684,7 @@ void us_nd6_rtr_poll(struct us_stack *s)
 			trace_addr(s, r->ifindex, "default router ", &r->addr,
 				   " removed: lifetime over");
 			memset(r, 0, sizeof *r);
+			us_routes_changed(s);
 		}
 	}
 	for (int i = 0; i < US_ND6_PREFIXES_MAX; i++) {
@@ -683,6 +695,7 @@ void us_nd6_rtr_poll(struct us_stack *s)
 			 * Destination or Neighbor Caches." */
 			us_count(s, US_CTR_ND6_PREFIX_EXPIRED);
 			memset(p, 0, sizeof *p);
+			us_routes_changed(s);
 		}
 	}
 	for (int n = 0; n < s->n_iface; n++)

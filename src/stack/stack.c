@@ -50,6 +50,7 @@ struct us_stack *us_stack_new(const struct us_stack_config *cfg)
 	if (!s)
 		return NULL;
 	s->cfg = *cfg;
+	s->route_gen = 1;
 	us_rand_seed(&s->rand, cfg->seed);
 	uint32_t small = cfg->small_bufs ? cfg->small_bufs : DEFAULT_SMALL_BUFS;
 	uint32_t large = cfg->large_bufs ? cfg->large_bufs : DEFAULT_LARGE_BUFS;
@@ -150,6 +151,7 @@ int us_stack_add_iface(struct us_stack *s, us_time_t now, const struct us_iface_
 		us_trace(s, US_TRACE_INFO, ifc->index, buf);
 		s->any_offload = true;
 	}
+	us_routes_changed(s);
 	us_nd6_iface_up(s, ifc);
 	return ifc->index;
 }
@@ -207,6 +209,7 @@ int us_stack_add_ipv4(struct us_stack *s, us_time_t now, int ifindex, uint32_t a
 			us_fmt_u64(&f, (uint64_t)prefix_len);
 			us_fmt_str(&f, " added");
 			us_trace(s, US_TRACE_INFO, ifindex, buf);
+			us_routes_changed(s);
 			us_arp_announce(s, ifc, addr);
 			return 0;
 		}
@@ -250,7 +253,7 @@ int us_stack_add_ipv6(struct us_stack *s, us_time_t now, int ifindex, const stru
 			us_fmt_u64(&f, (uint64_t)prefix_len);
 			us_fmt_str(&f, " added");
 			us_trace(s, US_TRACE_INFO, ifindex, buf);
-			us_nd6_addr_added(s, ifc, i);
+			us_nd6_addr_added(s, ifc, i); /* bumps s->route_gen */
 			return 0;
 		}
 	}

@@ -93,6 +93,15 @@ struct us_stack {
 	/* Between us_stack_batch_begin() and _end(): the frames going in were
 	 * read from the link in one go (TCP may coalesce their ACKs). */
 	bool batch;
+	/* The generation of the routing inputs: bumped (us_routes_changed())
+	 * whenever what a route lookup answers may change (an interface,
+	 * address or route comes or goes, an address changes state, a default
+	 * router or on-link prefix comes or goes, a link or path MTU
+	 * changes, a neighbour enters or leaves INCOMPLETE, which decides
+	 * between default routers). A route cached under another generation
+	 * is stale (TCP's route cache, tcp.h). Never 0, which marks "nothing
+	 * cached". */
+	uint32_t route_gen;
 
 	/* Each protocol module's state, defined in its own header. */
 	struct us_arp_state arp;
@@ -108,6 +117,14 @@ struct us_stack {
 static inline void us_count(struct us_stack *s, enum us_counter_id id)
 {
 	s->ctr[id]++;
+}
+
+/* Routes, addresses, interfaces or path MTUs changed: every cached route
+ * is stale. */
+static inline void us_routes_changed(struct us_stack *s)
+{
+	if (++s->route_gen == 0)
+		s->route_gen = 1;
 }
 
 /* Reports through the trace hook, if there is one. */

@@ -207,21 +207,53 @@ uint32_t us_tcp_keyed_hash(const struct us_stack *s, const char *tag,
 	return (uint32_t)us_siphash(s->cfg.secret, in, n + extra_len);
 }
 
-static uint32_t tuple_hash(const struct us_stack *s, const struct us_tcp_tuple *tu)
-{
-	return us_tcp_keyed_hash(s, NULL, tu, true, NULL, 0);
-}
-
 static bool tuple_eq(const struct us_tcp_tuple *a, const struct us_tcp_tuple *b)
 {
 	return a->lport == b->lport && a->rport == b->rport && ip6_eq(&a->laddr, &b->laddr) &&
 	       ip6_eq(&a->raddr, &b->raddr);
 }
 
+/*
+ * The connection table. A 4-tuple's bucket is its SipHash under the stack
+ * secret (keyed, so that no one can aim many tuples at one bucket), which
+ * costs more than the rest of the lookup, so it is computed as rarely as
+ * it can be:
+ *
+ *  - the last hit: consecutive segments mostly belong to one connection
+ *    (a bulk transfer, a burst of short ones), so the connection found
+ *    last is compared first, by its whole tuple and family, and the hash
+ *    is computed only when it is another. It is always a connection in
+ *    the table (a listener never is one), and is forgotten when it leaves
+ *    the table (freed, CLOSED, or a new SYN recycling its TIME_WAIT); an
+ *    insert of the same tuple forgets it too, so the last hit never
+ *    answers differently from a walk of the bucket.
+ *  - the memo: the last tuple hashed and its bucket, so that the insert
+ *    after a lookup that missed (a SYN making a child, connect() checking
+ *    its tuple) does not hash again;
+ *  - each TCB keeps its bucket (conn_bucket) for its removal.
+ */
+static uint16_t tuple_bucket(struct us_stack *s, const struct us_tcp_tuple *tu)
+{
+	struct us_tcp_module *m = &s->tcp;
+	if (m->memo_valid && tuple_eq(&m->memo_tu, tu))
+		return m->memo_bucket;
+	m->memo_tu = *tu;
+	m->memo_bucket =
+		(uint16_t)(us_tcp_keyed_hash(s, NULL, tu, true, NULL, 0) % US_TCP_CONN_BUCKETS);
+	m->memo_valid = true;
+	return m->memo_bucket;
+}
+
 static void conn_insert(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
-	uint32_t h = tuple_hash(s, &t->tu) % US_TCP_CONN_BUCKETS;
+	uint16_t h = tuple_bucket(s, &t->tu);
+	struct us_tcp *hit = s->tcp.last_hit;
+	/* The new connection is first in its bucket: a walk would find it
+	 * before an older one with the same tuple. */
+	if (hit && tuple_eq(&hit->tu, &t->tu))
+		s->tcp.last_hit = NULL;
+	t->conn_bucket = h;
 	t->hnext = s->tcp.conns[h];
 	s->tcp.conns[h] = t;
 	t->in_conn_hash = true;
@@ -232,7 +264,9 @@ static void conn_remove(struct us_tcp *t)
 	if (!t->in_conn_hash)
 		return;
 	struct us_stack *s = t->s;
-	struct us_tcp **pp = &s->tcp.conns[tuple_hash(s, &t->tu) % US_TCP_CONN_BUCKETS];
+	if (s->tcp.last_hit == t)
+		s->tcp.last_hit = NULL;
+	struct us_tcp **pp = &s->tcp.conns[t->conn_bucket];
 	while (*pp && *pp != t)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -272,12 +306,17 @@ static void port_remove(struct us_tcp *t)
 	t->in_port_hash = false;
 }
 
-struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu)
+struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4)
 {
-	uint32_t h = tuple_hash(s, tu) % US_TCP_CONN_BUCKETS;
-	for (struct us_tcp *t = s->tcp.conns[h]; t; t = t->hnext)
-		if (tuple_eq(&t->tu, tu))
+	struct us_tcp *t = s->tcp.last_hit;
+	if (t && t->v4 == v4 && tuple_eq(&t->tu, tu))
+		return t;
+	for (t = s->tcp.conns[tuple_bucket(s, tu)]; t; t = t->hnext) {
+		if (t->v4 == v4 && tuple_eq(&t->tu, tu)) {
+			s->tcp.last_hit = t;
 			return t;
+		}
+	}
 	return NULL;
 }
 
@@ -812,6 +851,7 @@ static void start_sequence(struct us_tcp *t)
 	/* RFC 6582 §3.2 (1): "When the TCP protocol control block is
 	 * initialized, recover is set to the initial send sequence number." */
 	t->recover = t->iss;
+	us_tcp_route(t); /* the initial window takes the MSS from it */
 	us_tcp_start_cwnd(t);
 }
 
@@ -852,7 +892,7 @@ int us_tcp_connect(struct us_tcp *t, us_time_t now, const struct us_addr *remote
 			rc = pick_port(s, &t->tu, &p);
 			if (rc == 0)
 				t->tu.lport = p;
-		} else if (us_tcp_lookup(s, &t->tu)) {
+		} else if (us_tcp_lookup(s, &t->tu, t->v4)) {
 			rc = -EADDRNOTAVAIL;
 		}
 	}

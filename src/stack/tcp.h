@@ -47,6 +47,8 @@
 
 #include <ustack/core.h>
 
+#include "ip.h"
+#include "ip6.h"
 #include "sock.h"
 
 struct us_stack;
@@ -175,16 +177,33 @@ struct us_tcp_tuple {
 	uint16_t lport, rport;
 };
 
-/* The Transmission Control Block (RFC 9293 §3.3.1). Mind its size (1032
- * bytes on x86-64): at 1001 to 1016, glibc's malloc places TCBs exactly 1024
- * bytes apart and walks over them thrash the cache (docs/tcp.md, "The
- * timers"). */
+/*
+ * The route cache: where the connection's segments go (interface, next
+ * hop, path MTU; for IPv4 also the Identification counter), looked up
+ * when the sequence starts and again only when the stack's routing inputs
+ * changed since (gen != s->route_gen: an address, route, default router,
+ * prefix, link or path MTU came, went or changed; stack.h,
+ * us_routes_changed()). tcp_output.c, us_tcp_route().
+ */
+struct us_tcp_route {
+	uint32_t gen; /* s->route_gen when looked up; 0: nothing cached */
+	union {
+		struct us_ip_path v4;  /* t->v4 */
+		struct us_ip6_path v6; /* otherwise */
+	};
+};
+
+/* The Transmission Control Block (RFC 9293 §3.3.1). Mind its size (1048
+ * bytes on x86-64; keep new fields in the holes of the layout): at 1001 to
+ * 1016, glibc's malloc places TCBs exactly 1024 bytes apart and walks over
+ * them thrash the cache (docs/tcp.md, "The timers"). */
 struct us_tcp {
 	struct us_stack *s;
 	struct us_tcp *next_all, *prev_all; /* every TCB of the stack */
 	struct us_tcp *hnext;               /* its 4-tuple's bucket, once connected */
 	struct us_tcp *pnext;               /* its local port's bucket, while bound */
 	bool in_conn_hash, in_port_hash;
+	uint16_t conn_bucket;               /* its 4-tuple's bucket (in_conn_hash) */
 
 	enum us_tcp_state state; /* written only by us_tcp_set_state() */
 	int family;              /* the socket's: US_AF_INET or US_AF_INET6 */
@@ -193,6 +212,7 @@ struct us_tcp {
 	struct us_tcp_tuple tu;  /* local part from bind, remote from connect */
 	int ifindex;             /* the interface (-1: by route) */
 	uint16_t adv_mss;        /* the MSS we announced */
+	struct us_tcp_route route; /* the route cache (above) */
 
 	struct us_sock_opts opt;
 	bool nodelay;
@@ -284,9 +304,9 @@ struct us_tcp {
 
 	/* Tail Loss Probe (RFC 8985 §7, tcp_timer.c). */
 	bool tlp_rxt_out;      /* TLPRxtOut: a retransmitted probe is out */
+	bool tlp_rtt_ok;       /* an RTT sample since the last probe (§7.3) */
 	uint32_t tlp_high_rxt; /* TLPHighRxt: SND.NXT when it left */
 	uint32_t tlp_seq;      /* where the retransmitted probe began */
-	bool tlp_rtt_ok;       /* an RTT sample since the last probe (§7.3) */
 	uint64_t tlp_probes, tlp_recoveries;
 
 	/* Congestion control (RFC 5681, RFC 6582, tcp_cc.c), bytes. */
@@ -304,8 +324,8 @@ struct us_tcp {
 	} cubic;
 	/* RFC 7661 congestion window validation. */
 	uint32_t pipeack;          /* pipeACK: the largest sample of the period */
-	us_time_t pipeack_at;      /* when pipeack was taken */
 	uint32_t pipeack_acc;      /* bytes acked in the sample running */
+	us_time_t pipeack_at;      /* when pipeack was taken */
 	us_time_t pipeack_start;   /* ... since */
 	us_time_t nvp_since;       /* in the non-validated phase since (NEVER: not) */
 	us_time_t last_data_sent;  /* when data last left */
@@ -317,9 +337,9 @@ struct us_tcp {
 
 	/* RTT estimation (RFC 6298). */
 	bool rtt_timing;
+	bool have_rtt;
 	uint32_t rtt_seq;
 	us_time_t rtt_start;
-	bool have_rtt;
 	us_time_t srtt, rttvar, rto;
 	uint32_t backoff;  /* RFC 6298 §5.5 doublings of the RTO, until a new sample */
 	uint32_t timeouts; /* consecutive timeouts without an ACK of new data */
@@ -376,6 +396,14 @@ struct us_tcp_module {
 	struct us_tcp *all;
 	uint32_t n_conns;
 	struct us_tcp *conns[US_TCP_CONN_BUCKETS];
+	/* The connection the last segment's lookup found (tcp.c,
+	 * us_tcp_lookup()): always one in conns, forgotten when it leaves. */
+	struct us_tcp *last_hit;
+	/* The last 4-tuple hashed and its bucket: a lookup that missed and
+	 * the insert after it (a SYN making a child) hash once. */
+	struct us_tcp_tuple memo_tu;
+	uint16_t memo_bucket;
+	bool memo_valid;
 	struct us_tcp *ports[US_TCP_PORT_BUCKETS];
 	uint64_t eph_draws;
 	us_time_t challenge_second; /* RFC 5961 §7 rate limit: current second */
@@ -448,8 +476,8 @@ void us_tcp_notify(struct us_tcp *t);
  * user; the core frees an orphan or an unaccepted child here (true:
  * t is gone). */
 bool us_tcp_drop(struct us_tcp *t, int err, const char *why);
-/* TCB for a segment: the connection, or NULL. */
-struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu);
+/* TCB for a segment (over IPv4: v4): the connection, or NULL. */
+struct us_tcp *us_tcp_lookup(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4);
 /* The listener for a segment to lport at laddr, or NULL. */
 struct us_tcp *us_tcp_find_listener(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4);
 /* A child of listener l for the SYN seg (or, cookie: for the ACK of a
@@ -520,7 +548,11 @@ void us_tcp_challenge_ack(struct us_tcp *t);
 /* An RST (or RST+ACK) to the segment seg, which no TCB takes or which a TCB
  * refuses (RFC 9293 §3.10.7.1). */
 void us_tcp_reset_reply(struct us_stack *s, const struct us_tcp_seg *seg);
-/* The MSS we send with: the peer's, clamped to the path MTU. */
+/* The connection's route (the route cache, struct us_tcp_route), looked
+ * up again when the stack's routes changed; NULL when there is none. */
+const struct us_tcp_route *us_tcp_route(struct us_tcp *t);
+/* The MSS we send with: the peer's, clamped to the path MTU (from the
+ * route cache while it is current). */
 uint32_t us_tcp_send_mss(const struct us_tcp *t);
 /* The window to announce now (receiver SWS avoidance, never shrinking). */
 uint32_t us_tcp_rcv_window(struct us_tcp *t);

@@ -1044,7 +1044,7 @@ static bool csum_check(struct us_tcp *t, struct us_tcp_seg *seg)
 /* SEGMENT ARRIVES: by the state of the TCB the segment belongs to. */
 static int segment_arrives(struct us_stack *s, struct us_tcp_seg *seg)
 {
-	struct us_tcp *t = us_tcp_lookup(s, &seg->tu);
+	struct us_tcp *t = us_tcp_lookup(s, &seg->tu, seg->v4);
 	if (seg->csum_pending && !csum_check(t, seg))
 		return us_drop(s, US_CTR_TCP_DROP_BAD_CHECKSUM, seg->ifindex, "bad TCP checksum");
 	/* RFC 9293 §3.10.7.4 fourth (TIME-WAIT) and RFC 1122 §4.2.2.13: a
@@ -1185,10 +1185,10 @@ int us_tcp_input6(struct us_stack *s, struct us_iface *ifc, const struct us_ipv6
  * report if the connection times out. pmtu: the path MTU went down
  * (already learnt by IP): resend from SND.UNA in smaller segments.
  */
-static void icmp_to_tcb(struct us_stack *s, const struct us_tcp_tuple *tu, uint32_t seq, int err,
-			bool hard, bool pmtu)
+static void icmp_to_tcb(struct us_stack *s, const struct us_tcp_tuple *tu, bool v4, uint32_t seq,
+			int err, bool hard, bool pmtu)
 {
-	struct us_tcp *t = us_tcp_lookup(s, tu);
+	struct us_tcp *t = us_tcp_lookup(s, tu, v4);
 	if (!t || !seq_in(seq, t->snd_una, t->snd_max)) {
 		us_count(s, US_CTR_TCP_ICMP_ERRORS_IGNORED);
 		return;
@@ -1253,7 +1253,7 @@ void us_tcp_icmp_error4(struct us_stack *s, uint8_t type, uint8_t code,
 	} else if (type == US_ICMP4_PARAM_PROBLEM) {
 		err = EPROTO;
 	}
-	icmp_to_tcb(s, &tu, seq, err, hard, pmtu);
+	icmp_to_tcb(s, &tu, true, seq, err, hard, pmtu);
 }
 
 void us_tcp_icmp_error6(struct us_stack *s, uint8_t type, uint8_t code,
@@ -1291,5 +1291,5 @@ void us_tcp_icmp_error6(struct us_stack *s, uint8_t type, uint8_t code,
 	default:
 		break;
 	}
-	icmp_to_tcb(s, &tu, seq, err, hard, pmtu);
+	icmp_to_tcb(s, &tu, false, seq, err, hard, pmtu);
 }

@@ -43,17 +43,38 @@ static uint32_t v4_of(const struct us_ip6 *a)
 	return us_get_be32(a->b + 12);
 }
 
+/*
+ * The route cache (tcp.h): t's route, looked up again only when the
+ * stack's routing inputs changed since (s->route_gen). NULL when there is
+ * no route: nothing is cached, and the segment takes the uncached way,
+ * which fails as it always did (-ENETUNREACH, counted).
+ */
+const struct us_tcp_route *us_tcp_route(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	if (t->route.gen == s->route_gen)
+		return &t->route;
+	int rc = t->v4 ? us_ip_path(s, v4_of(&t->tu.laddr), v4_of(&t->tu.raddr), US_IPPROTO_TCP,
+				    &t->route.v4)
+		       : us_ip6_path(s, &t->tu.raddr, t->ifindex, &t->route.v6);
+	t->route.gen = rc < 0 ? 0 : s->route_gen;
+	return rc < 0 ? NULL : &t->route;
+}
+
 uint32_t us_tcp_send_mss(const struct us_tcp *t)
 {
 	/* RFC 9293 §3.7.1 (MUST-16): "the size of a segment sent ... must be
 	 * no larger than the MSS the peer announced" and RFC 6691 §2: the
-	 * path's MTU less the fixed IP and TCP headers. */
+	 * path's MTU less the fixed IP and TCP headers. The path MTU comes
+	 * from the route cache while it is current (the segment just sent
+	 * refreshed it), else from IP. */
 	uint32_t pmtu, hdrs;
+	bool cached = t->route.gen == t->s->route_gen;
 	if (t->v4) {
-		pmtu = us_ip_pmtu(t->s, v4_of(&t->tu.raddr));
+		pmtu = cached ? t->route.v4.mtu : us_ip_pmtu(t->s, v4_of(&t->tu.raddr));
 		hdrs = US_IPV4_HDR_LEN + US_TCP_HDR_LEN;
 	} else {
-		pmtu = us_ip6_pmtu(t->s, &t->tu.raddr);
+		pmtu = cached ? t->route.v6.mtu : us_ip6_pmtu(t->s, &t->tu.raddr);
 		hdrs = US_IPV6_HDR_LEN + US_TCP_HDR_LEN;
 	}
 	uint32_t mss = pmtu > hdrs ? pmtu - hdrs : US_TCP_DEFAULT_MSS;
@@ -94,13 +115,17 @@ uint32_t us_tcp_rcv_window(struct us_tcp *t)
 }
 
 /* The offloads (enum us_offload) of the interface a segment to dst leaves
- * by; 0 when no interface has any (the common case, no lookup). */
-static uint32_t path_offloads(struct us_stack *s, bool v4, const struct us_ip6 *dst, int ifindex)
+ * by (rt: the connection's route, or NULL); 0 when no interface has any
+ * (the common case, no lookup). */
+static uint32_t path_offloads(struct us_stack *s, bool v4, const struct us_ip6 *dst, int ifindex,
+			      const struct us_tcp_route *rt)
 {
 	struct us_iface *ifc = NULL;
 	if (!s->any_offload)
 		return 0;
-	if (v4) {
+	if (rt) {
+		ifc = &s->iface[v4 ? rt->v4.ifindex : rt->v6.ifindex];
+	} else if (v4) {
 		if (us_ip_route(s, v4_of(dst), &ifc, NULL, NULL) < 0)
 			return 0;
 	} else {
@@ -146,13 +171,14 @@ static void csum_fill(struct us_pbuf *b, uint32_t pseudo, bool partial, const st
 	b->csum_offset = TCP_CSUM_OFFSET;
 }
 
-/* Hands a finished segment (b: the TCP header and data) to IP. */
+/* Hands a finished segment (b: the TCP header and data) to IP, along the
+ * connection's cached route rt when there is one. */
 static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		   const struct us_ip6 *dst, int ifindex, uint8_t ttl, uint8_t tos,
-		   struct us_pbuf *b, const struct data_sum *ds)
+		   struct us_pbuf *b, const struct data_sum *ds, const struct us_tcp_route *rt)
 {
 	uint32_t len = b->len;
-	bool partial = path_offloads(s, v4, dst, ifindex) & US_OFFLOAD_CSUM;
+	bool partial = path_offloads(s, v4, dst, ifindex, rt) & US_OFFLOAD_CSUM;
 	if (b->gso_type != US_GSO_NONE)
 		partial = true;
 	if (v4) {
@@ -168,7 +194,7 @@ static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 			.df = true,
 			.ifindex = -1,
 		};
-		return us_ip_output(s, b, &tx);
+		return rt ? us_ip_output_path(s, b, &tx, &rt->v4) : us_ip_output(s, b, &tx);
 	}
 	csum_fill(b, us_csum_pseudo6(src, dst, US_IPPROTO_TCP, len), partial, ds);
 	struct us_ip6_tx tx = {
@@ -179,7 +205,7 @@ static int ip_send(struct us_stack *s, bool v4, const struct us_ip6 *src,
 		.traffic_class = tos,
 		.ifindex = ifindex,
 	};
-	return us_ip6_output(s, b, &tx);
+	return rt ? us_ip6_output_path(s, b, &tx, &rt->v6) : us_ip6_output(s, b, &tx);
 }
 
 /* One segment, or with gso_size > 0 a super-frame of len bytes that the
@@ -262,7 +288,8 @@ static int send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
 	/* The ECN field is TCP's, never IP_TOS's (RFC 3168 §6.1.1: no ECT
 	 * unless negotiated; Linux masks it the same way). */
 	uint8_t tos = (uint8_t)((t->opt.tos & ~US_IP_ECN_MASK) | ecn);
-	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b, &ds);
+	int rc = ip_send(s, t->v4, &t->tu.laddr, &t->tu.raddr, t->ifindex, t->opt.ttl, tos, b, &ds,
+			 us_tcp_route(t));
 	if (rc < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 	return rc;
@@ -281,7 +308,7 @@ int us_tcp_send_segment(struct us_tcp *t, uint32_t seq, uint32_t len, uint8_t fl
  */
 static uint32_t frame_payload_max(struct us_tcp *t, uint32_t mss)
 {
-	uint32_t off = path_offloads(t->s, t->v4, &t->tu.raddr, t->ifindex);
+	uint32_t off = path_offloads(t->s, t->v4, &t->tu.raddr, t->ifindex, us_tcp_route(t));
 	uint32_t need = US_OFFLOAD_CSUM | (t->v4 ? US_OFFLOAD_TSO4 : US_OFFLOAD_TSO6);
 	if ((off & need) != need)
 		return mss;
@@ -348,7 +375,7 @@ void us_tcp_reset_reply(struct us_stack *s, const struct us_tcp_seg *seg)
 	us_count(s, US_CTR_TCP_OUT_RSTS);
 	us_count(s, US_CTR_TCP_OUT_SEGS);
 	int ifindex = !seg->v4 && us_ip6_is_link_local(&seg->tu.raddr) ? seg->ifindex : -1;
-	if (ip_send(s, seg->v4, &seg->tu.laddr, &seg->tu.raddr, ifindex, 0, 0, b, NULL) < 0)
+	if (ip_send(s, seg->v4, &seg->tu.laddr, &seg->tu.raddr, ifindex, 0, 0, b, NULL, NULL) < 0)
 		us_count(s, US_CTR_TCP_OUT_ERRORS);
 }
 
