@@ -2,7 +2,7 @@
 /*
  * bench-upeer - ustack's side of the benchmarks: brings the stack up on a
  * TAP device and serves the benchmark services (bench_server.h) on its
- * socket API, and three of them again on event callbacks
+ * socket API, and four of them again on event callbacks
  * (bench_callbacks.h), until SIGINT/SIGTERM or --duration ends.
  *
  *   bench-upeer [--tap NAME] [--ip4 ADDR/LEN] [--mac MAC] [--mtu N]

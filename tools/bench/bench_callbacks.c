@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tools/bench/bench_callbacks.c - three of the benchmark services again,
+ * tools/bench/bench_callbacks.c - four of the benchmark services again,
  * served by event callbacks on ustack's stack thread (us_socket_callback(),
  * docs/api.md) instead of threads blocked in socket calls: no thread is
  * woken and no lock handed over per event. The kernel has no counterpart
@@ -10,6 +10,7 @@
  *
  *   BENCH_PORT_SINK + 100   (5101) sink:  throws away what comes, unread
  *                                         (zero-copy reads)
+ *   BENCH_PORT_SOURCE + 100 (5102) source: sends whenever there is room
  *   BENCH_PORT_SHORT + 100  (5103) short: 1 byte back, then closes at the
  *                                         client's end of stream
  *   BENCH_PORT_ECHO + 100   (5104) echo:  TCP_NODELAY, every read back
@@ -35,6 +36,7 @@
 
 /* Only the stack thread touches them. */
 static uint8_t buf[IO_BUF];
+static uint8_t pattern[IO_BUF];
 
 /* End of stream, or an error: the connection is done. */
 static bool finished(ssize_t n)
@@ -56,6 +58,26 @@ static void sink_conn(int s, int events, void *arg)
 	if (n == 0)
 		n = us_recv(s, buf, sizeof buf); /* end of stream, EAGAIN or an error */
 	if (finished(n))
+		us_close(s);
+}
+
+/* Fills the send buffer whenever there is room (POLLOUT), until the
+ * client goes away. What is read is thrown away. */
+static void source_conn(int s, int events, void *arg)
+{
+	(void)arg;
+	if (events & (US_POLLIN | US_POLLERR | US_POLLHUP)) {
+		ssize_t n;
+		while ((n = us_recv(s, buf, sizeof buf)) > 0)
+			;
+		if (finished(n) || (events & US_POLLHUP)) {
+			us_close(s);
+			return;
+		}
+	}
+	while (us_send(s, pattern, sizeof pattern) > 0)
+		;
+	if (errno != EAGAIN && errno != EINTR)
 		us_close(s);
 }
 
@@ -114,6 +136,7 @@ struct service {
 
 static struct service services[] = {
 	{ BENCH_PORT_SINK + BENCH_CALLBACK_PORT_OFFSET, sink_conn, false },
+	{ BENCH_PORT_SOURCE + BENCH_CALLBACK_PORT_OFFSET, source_conn, false },
 	{ BENCH_PORT_SHORT + BENCH_CALLBACK_PORT_OFFSET, short_conn, false },
 	{ BENCH_PORT_ECHO + BENCH_CALLBACK_PORT_OFFSET, echo_conn, true },
 };
@@ -154,6 +177,8 @@ static int listen_with(struct service *sv)
 
 int bench_callbacks_start(void)
 {
+	for (size_t i = 0; i < sizeof pattern; i++)
+		pattern[i] = (uint8_t)(i * 7 + 1);
 	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
 		if (listen_with(&services[i]) < 0)
 			return -1;

@@ -8,7 +8,7 @@
 #
 # SCENARIO: k2u (kernel sends bulk TCP to ustack), u2k (ustack sends),
 # short (16 clients, short connections), rr (1-byte ping-pong), udp64 (64-byte
-# datagrams kernel -> ustack); k2u-cb, short-cb, rr-cb: the same served by
+# datagrams kernel -> ustack); k2u-cb, u2k-cb, short-cb, rr-cb: the same served by
 # event callbacks (tools/bench/bench_callbacks.c). It makes a namespace of its own
 # (ustack-prof-PID, 198.51.100.0/24, a TAP device), starts bench-upeer in it,
 # runs the kernel's client (bench-kpeer) for SECONDS (default 5), and
@@ -58,6 +58,7 @@ u2k) cmd=(recv 198.51.100.2 5002 "$secs") ;;
 short) cmd=(short 198.51.100.2 5003 "$secs" 16 "$srcs") ;;
 rr) cmd=(rr 198.51.100.2 5004 "$secs") ;;
 k2u-cb) cmd=(send 198.51.100.2 5101 "$secs") ;;
+u2k-cb) cmd=(recv 198.51.100.2 5102 "$secs") ;;
 short-cb) cmd=(short 198.51.100.2 5103 "$secs" 16 "$srcs") ;;
 rr-cb) cmd=(rr 198.51.100.2 5104 "$secs") ;;
 udp64) cmd=(udp-send 198.51.100.2 5005 64 "$secs") ;;

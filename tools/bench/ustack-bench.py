@@ -65,6 +65,7 @@ FIGURES = [
     ("bulk.k2u", "bulk", "bulk TCP kernel -> ustack, TAP, MTU 1500", "Gbit/s", True, "bulk.ceil_rx", 0.8, ">= 0.8x ceiling"),
     ("bulk.u2k", "bulk", "bulk TCP ustack -> kernel, TAP, MTU 1500", "Gbit/s", True, "bulk.ceil_tx", 0.8, ">= 0.8x ceiling"),
     ("bulk.k2u.cb", "bulk", "bulk TCP kernel -> ustack, TAP, MTU 1500, callbacks, zero-copy reads", "Gbit/s", True, "bulk.ceil_rx", 0.9, ">= 0.9x ceiling"),
+    ("bulk.u2k.cb", "bulk", "bulk TCP ustack -> kernel, TAP, MTU 1500, callbacks", "Gbit/s", True, "bulk.ceil_tx", 0.9, ">= 0.9x ceiling"),
     ("bulk.veth", "bulk", "bulk TCP kernel -> kernel, veth, MTU 1500", "Gbit/s", True, None, None, ""),
     ("short.u1", "short", "short connections/s, 1 client -> ustack", "conn/s", True, "short.k1", 0.7, ">= 0.7x kernel"),
     ("short.k1", "short", "short connections/s, 1 client -> kernel (veth)", "conn/s", True, None, None, ""),
@@ -297,6 +298,7 @@ class Bench:
                                     ("bulk.k2u", "tap", "send", PORT_SINK),
                                     ("bulk.u2k", "tap", "recv", PORT_SOURCE),
                                     ("bulk.k2u.cb", "tap", "send", PORT_SINK + CALLBACK_PORT_OFFSET),
+                                    ("bulk.u2k.cb", "tap", "recv", PORT_SOURCE + CALLBACK_PORT_OFFSET),
                                     ("bulk.veth", "k1", "send", PORT_SINK)):
             self.attempt(key, lambda: self.record(
                 key, self.kpeer(ns, mode, PEER_IP, port, s, secs=s)["gbps"]))
