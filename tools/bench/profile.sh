@@ -46,7 +46,7 @@ for i in $(seq 101 116); do
 	srcs=$srcs${srcs:+,}198.51.100.$i
 done
 ip netns exec "$ns" "$bin/bench-upeer" --tap ubtap0 --ip4 198.51.100.2/24 --ip6 none --log quiet \
-	--duration $((secs + 60)) >"$out/upeer.log" 2>&1 &
+	--duration $((secs + 60)) ${PROFILE_UPEER_ARGS:-} >"$out/upeer.log" 2>&1 &
 upeer=$!
 pids="$pids $upeer"
 for _ in $(seq 100); do grep -q ready "$out/upeer.log" && break; sleep 0.1; done
