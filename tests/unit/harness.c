@@ -30,6 +30,22 @@ static void dump_seed(const uint8_t *p, size_t n)
 	fclose(f);
 }
 
+uint64_t us_test_rng_state = 1;
+
+uint64_t us_test_rng(void)
+{
+	us_test_rng_state ^= us_test_rng_state << 13;
+	us_test_rng_state ^= us_test_rng_state >> 7;
+	us_test_rng_state ^= us_test_rng_state << 17;
+	return us_test_rng_state;
+}
+
+void us_test_fill_random(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)us_test_rng();
+}
+
 size_t us_test_hex(const char *hex, uint8_t *out, size_t cap)
 {
 	size_t n = 0;

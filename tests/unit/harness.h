@@ -19,6 +19,12 @@ Suite *us_test_suite(void);
  * aborts the test on a malformed string. */
 size_t us_test_hex(const char *hex, uint8_t *out, size_t cap);
 
+/* A fixed xorshift64: random-looking but repeatable. us_test_rng_state is
+ * the seed (set it, never 0); us_test_fill_random() fills n bytes. */
+extern uint64_t us_test_rng_state;
+uint64_t us_test_rng(void);
+void us_test_fill_random(uint8_t *p, size_t n);
+
 /*
  * A fake interface for core tests (as lwIP's unit tests do): every frame the
  * core transmits is copied here, in order, to be asserted on byte by byte.

@@ -29,22 +29,6 @@ static uint32_t ref_partial(const uint8_t *p, size_t len, uint32_t sum)
 	return (uint32_t)s;
 }
 
-/* A fixed xorshift64: the tests are random-looking but repeatable. */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rng();
-}
 
 /* Fold a partial sum to its canonical 16-bit value for comparisons. */
 static uint32_t fold(uint32_t s)
@@ -88,17 +72,17 @@ END_TEST
 
 START_TEST(every_length_and_alignment_matches_the_reference)
 {
-	rng_state = 0x9e3779b97f4a7c15u;
+	us_test_rng_state = 0x9e3779b97f4a7c15u;
 	for (size_t len = 0; len <= 2000; len++) {
 		for (size_t align = 0; align < 8; align++) {
 			/* Exactly align + len bytes, so a sanitizer sees any read
 			 * past the end. */
 			uint8_t *mem = malloc(align + len > 0 ? align + len : 1);
 			uint8_t *p = mem + align;
-			uint32_t seed = (uint32_t)rng();
+			uint32_t seed = (uint32_t)us_test_rng();
 
 			ck_assert_ptr_nonnull(mem);
-			fill_random(p, len);
+			us_test_fill_random(p, len);
 			ck_assert_msg(us_csum_partial(p, len, 0) == ref_partial(p, len, 0),
 				      "len %zu align %zu", len, align);
 			ck_assert_msg(fold(us_csum_partial(p, len, seed)) ==
@@ -123,8 +107,8 @@ START_TEST(all_ones_data_and_extreme_sums_do_not_overflow)
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big - 1, 0),
 			  ref_partial(big, sizeof big - 1, 0));
 
-	rng_state = 42;
-	fill_random(big, sizeof big);
+	us_test_rng_state = 42;
+	us_test_fill_random(big, sizeof big);
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big, 0xfffffffeu),
 			  ref_partial(big, sizeof big, 0xfffffffeu));
 	ck_assert_uint_eq(us_csum_partial(big + 3, sizeof big - 3, 0),
@@ -136,18 +120,18 @@ START_TEST(chained_even_chunks_equal_one_sum)
 {
 	uint8_t buf[1500];
 
-	rng_state = 7;
+	us_test_rng_state = 7;
 	for (int round = 0; round < 200; round++) {
-		size_t len = (size_t)(rng() % sizeof buf);
+		size_t len = (size_t)(us_test_rng() % sizeof buf);
 		uint32_t whole, chained = 0;
 		size_t off = 0;
 
-		fill_random(buf, len);
+		us_test_fill_random(buf, len);
 		whole = us_csum_partial(buf, len, 0x1234);
 		chained = 0x1234;
 		while (off < len) {
 			/* even chunk sizes, the last one whatever is left */
-			size_t chunk = (size_t)(rng() % 64) * 2;
+			size_t chunk = (size_t)(us_test_rng() % 64) * 2;
 
 			if (chunk > len - off)
 				chunk = len - off;
@@ -273,18 +257,18 @@ START_TEST(incremental_update_equals_a_full_recompute)
 {
 	uint8_t h[20];
 
-	rng_state = 1624;
+	us_test_rng_state = 1624;
 	for (int round = 0; round < 5000; round++) {
 		uint16_t old16, new16, want;
 		uint32_t old32, new32;
 
-		fill_random(h, sizeof h);
+		us_test_fill_random(h, sizeof h);
 		us_csum_fill(h, sizeof h, 10, 0);
 
 		/* RFC 1624's case: the TTL/protocol word changes (a router
 		 * decrementing the TTL). */
 		old16 = us_get_be16(h + 8);
-		new16 = (round % 3 == 0) ? (uint16_t)(old16 - 0x100) : (uint16_t)rng();
+		new16 = (round % 3 == 0) ? (uint16_t)(old16 - 0x100) : (uint16_t)us_test_rng();
 		us_put_be16(h + 8, new16);
 		want = us_get_be16(h + 10);
 		us_csum_fill(h, sizeof h, 10, 0);
@@ -292,7 +276,7 @@ START_TEST(incremental_update_equals_a_full_recompute)
 
 		/* an address rewrite */
 		old32 = us_get_be32(h + 12);
-		new32 = (uint32_t)rng();
+		new32 = (uint32_t)us_test_rng();
 		us_put_be32(h + 12, new32);
 		want = us_get_be16(h + 10);
 		us_csum_fill(h, sizeof h, 10, 0);

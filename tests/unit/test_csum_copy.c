@@ -55,22 +55,6 @@ static uint32_t fold(uint32_t s)
 	return s;
 }
 
-/* A fixed xorshift64: random-looking but repeatable. */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static void fill_random(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rng();
-}
 
 #define MAXLEN 9000
 #define GUARD 64
@@ -100,8 +84,8 @@ START_TEST(copy_equals_memcpy_and_partial_at_every_alignment)
 	static uint8_t src[MAXLEN + GUARD];
 	static const size_t lens[] = { 1448, 1449, 1460, 4095, 4096, 9000 - 16 };
 
-	rng_state = 0x1234567887654321ull;
-	fill_random(src, sizeof src);
+	us_test_rng_state = 0x1234567887654321ull;
+	us_test_fill_random(src, sizeof src);
 	for (size_t sa = 0; sa < 16; sa++) {
 		for (size_t da = 0; da < 16; da++) {
 			for (size_t len = 0; len <= 130; len++)
@@ -118,17 +102,17 @@ START_TEST(copy_equals_memcpy_and_partial_at_random_lengths_and_sums)
 	static uint8_t src[MAXLEN + GUARD];
 	static const uint32_t sums[] = { 0, 1, 0xffff, 0x10000, 0x1fffe, 0xffffffffu };
 
-	rng_state = 0x0badc0ffee15600dull;
-	fill_random(src, sizeof src);
+	us_test_rng_state = 0x0badc0ffee15600dull;
+	us_test_fill_random(src, sizeof src);
 	for (int i = 0; i < 600; i++) {
-		size_t len = (size_t)(rng() % (MAXLEN + 1));
-		size_t sa = (size_t)(rng() % 64), da = (size_t)(rng() % 64);
+		size_t len = (size_t)(us_test_rng() % (MAXLEN + 1));
+		size_t sa = (size_t)(us_test_rng() % 64), da = (size_t)(us_test_rng() % 64);
 		if (len + sa > MAXLEN + GUARD)
 			len = MAXLEN + GUARD - sa;
 		if (len + da > MAXLEN + GUARD)
 			len = MAXLEN + GUARD - da;
 		check_copy(src, sa, da, len, sums[i % 6]);
-		check_copy(src, sa, da, len, (uint32_t)rng());
+		check_copy(src, sa, da, len, (uint32_t)us_test_rng());
 	}
 }
 END_TEST
@@ -144,10 +128,10 @@ START_TEST(copy_of_long_uniform_and_random_data_keeps_every_carry)
 	ck_assert_ptr_nonnull(dst);
 	static const int fills[] = { 0x00, 0xff, 0x80, 0x7f, -1 };
 
-	rng_state = 99;
+	us_test_rng_state = 99;
 	for (size_t f = 0; f < sizeof fills / sizeof fills[0]; f++) {
 		if (fills[f] < 0)
-			fill_random(src, n);
+			us_test_fill_random(src, n);
 		else
 			memset(src, fills[f], n);
 		for (size_t len = n - 3; len <= n; len++) {
@@ -169,8 +153,8 @@ START_TEST(copies_of_even_chunks_chain_to_the_sum_of_the_whole)
 {
 	static uint8_t src[4000], dst[4000];
 
-	rng_state = 7;
-	fill_random(src, sizeof src);
+	us_test_rng_state = 7;
+	us_test_fill_random(src, sizeof src);
 	for (size_t cut = 0; cut <= sizeof src; cut += 2) {
 		uint32_t s = us_csum_copy(dst, src, cut, 0x4321);
 		s = us_csum_copy(dst + cut, src + cut, sizeof src - cut, s);
@@ -186,8 +170,8 @@ START_TEST(add_at_swaps_the_sum_of_a_chunk_at_an_odd_offset)
 {
 	static uint8_t src[1501], dst[1501];
 
-	rng_state = 11;
-	fill_random(src, sizeof src);
+	us_test_rng_state = 11;
+	us_test_fill_random(src, sizeof src);
 	for (size_t len = sizeof src - 1; len <= sizeof src; len++) {
 		for (size_t cut = 0; cut <= len; cut++) {
 			uint32_t s1 = us_csum_copy(dst, src, cut, 0xbeef);
@@ -210,7 +194,7 @@ static struct us_tcp_ring ring_new(uint32_t cap, uint32_t head, uint32_t len)
 {
 	struct us_tcp_ring r = { .buf = malloc(cap), .cap = cap, .head = head, .len = len };
 	ck_assert_ptr_nonnull(r.buf);
-	fill_random(r.buf, cap);
+	us_test_fill_random(r.buf, cap);
 	return r;
 }
 
@@ -219,7 +203,7 @@ START_TEST(ring_read_csum_equals_read_and_partial_at_every_wrap)
 	static const uint32_t caps[] = { 61, 64 };
 	uint8_t want[64], got[64 + 8];
 
-	rng_state = 5;
+	us_test_rng_state = 5;
 	for (size_t c = 0; c < 2; c++) {
 		uint32_t cap = caps[c];
 		struct us_tcp_ring r = ring_new(cap, 0, cap);
@@ -246,8 +230,8 @@ START_TEST(ring_write_csum_equals_write_and_partial_at_every_wrap)
 	static const uint32_t caps[] = { 61, 64 };
 	uint8_t in[64];
 
-	rng_state = 6;
-	fill_random(in, sizeof in);
+	us_test_rng_state = 6;
+	us_test_fill_random(in, sizeof in);
 	for (size_t c = 0; c < 2; c++) {
 		uint32_t cap = caps[c];
 		struct us_tcp_ring a = ring_new(cap, 0, 0);

@@ -55,6 +55,17 @@ static int client(struct us_runtime *rt, uint16_t port)
 	return s;
 }
 
+/* A connection from A to B's port: B's listener *l, A's end *a; B's end
+ * (accepted) is returned. */
+static int accepted_pair(const struct us_test_net *n, uint16_t port, int *l, int *a)
+{
+	*l = listener(n->b, port);
+	*a = client(n->a, port);
+	int b = us_accept(*l, NULL);
+	ck_assert_int_ge(b, 0);
+	return b;
+}
+
 static void expect_bytes(int s, const char *want)
 {
 	char buf[256];
@@ -234,10 +245,8 @@ START_TEST(calls_in_a_callback_never_block_and_other_runtimes_are_refused)
 {
 	struct us_test_net n;
 	us_test_net_start(&n);
-	int l = listener(n.b, 9);
-	int a = client(n.a, 9);
-	int b = us_accept(l, NULL);
-	ck_assert_int_ge(b, 0);
+	int l, a;
+	int b = accepted_pair(&n, 9, &l, &a);
 	struct probe p = { .other_sock = a, .other_rt = n.a, .own_rt = n.b, .listener = l };
 	atomic_init(&p.calls, 0);
 	ck_assert_int_eq(us_socket_callback(b, probing, &p), 0);
@@ -307,10 +316,8 @@ START_TEST(a_callback_set_on_a_readable_socket_is_called_and_a_removed_one_is_no
 {
 	struct us_test_net n;
 	us_test_net_start(&n);
-	int l = listener(n.b, 11);
-	int a = client(n.a, 11);
-	int b = us_accept(l, NULL);
-	ck_assert_int_ge(b, 0);
+	int l, a;
+	int b = accepted_pair(&n, 11, &l, &a);
 	ck_assert_int_eq(us_send(a, "early", 5), 5);
 	struct us_pollfd pf = { .sock = b, .events = US_POLLIN };
 	ck_assert_int_eq(us_poll(&pf, 1, -1), 1);
@@ -523,10 +530,8 @@ START_TEST(zero_copy_reads_see_the_bytes_in_place_and_consuming_opens_the_window
 	static uint8_t sent[ZC_BYTES];
 	for (size_t i = 0; i < ZC_BYTES; i++)
 		sent[i] = (uint8_t)(i * 131 + (i >> 9));
-	int l = listener(n.b, 17);
-	int a = client(n.a, 17);
-	int b = us_accept(l, NULL);
-	ck_assert_int_ge(b, 0);
+	int l, a;
+	int b = accepted_pair(&n, 17, &l, &a);
 
 	/* Outside a callback, and on a datagram socket: refused. */
 	const void *p = &p;
