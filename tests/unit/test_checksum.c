@@ -29,7 +29,6 @@ static uint32_t ref_partial(const uint8_t *p, size_t len, uint32_t sum)
 	return (uint32_t)s;
 }
 
-
 /* Fold a partial sum to its canonical 16-bit value for comparisons. */
 static uint32_t fold(uint32_t s)
 {

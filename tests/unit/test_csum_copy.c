@@ -55,7 +55,6 @@ static uint32_t fold(uint32_t s)
 	return s;
 }
 
-
 #define MAXLEN 9000
 #define GUARD 64
 
