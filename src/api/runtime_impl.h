@@ -3,7 +3,10 @@
  * runtime_impl.h - the runtime's insides, shared by the files of src/api/
  * (runtime.c, socket.c, resolve.c). Not installed.
  *
- * Two kinds of lock, never nested in each other:
+ * Two kinds of lock. The API lock is never held while a core lock is
+ * taken; the other way round happens in one place only, the event
+ * callbacks, which the stack thread runs with its core lock held and whose
+ * socket calls take the API lock to look their handles up:
  *  - the API lock (us_api_lock()): one per process. It guards the default
  *    runtime, each runtime's liveness (dead, users), and the socket handle
  *    table of socket.c. Held only for short bookkeeping, never while waiting
