@@ -683,6 +683,17 @@ static bool ack_owed(const struct us_tcp *t)
 	return t->rcv_nxt - t->rcv_acked >= 2 * mss;
 }
 
+/* t goes on the batch's list of connections owing an ACK. */
+static void owe_ack(struct us_tcp *t)
+{
+	struct us_stack *s = t->s;
+	if (!t->ack_owed) {
+		t->ack_owed = true;
+		t->ack_next = s->tcp.ack_owed;
+		s->tcp.ack_owed = t;
+	}
+}
+
 /*
  * Within a batch of received frames (us_stack_batch_begin(): the runtime
  * read them from the link in one go), the ACK that ack_owed() asks for
@@ -700,17 +711,6 @@ static bool ack_owed(const struct us_tcp *t)
  * sender's fast retransmit). The delayed-ACK timer stays armed meanwhile.
  * False: not in a batch, or too much unacknowledged: ACK now.
  */
-/* t goes on the batch's list of connections owing an ACK. */
-static void owe_ack(struct us_tcp *t)
-{
-	struct us_stack *s = t->s;
-	if (!t->ack_owed) {
-		t->ack_owed = true;
-		t->ack_next = s->tcp.ack_owed;
-		s->tcp.ack_owed = t;
-	}
-}
-
 static bool defer_ack(struct us_tcp *t)
 {
 	struct us_stack *s = t->s;
