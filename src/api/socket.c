@@ -944,8 +944,9 @@ int us_close(int s)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	sk->next = sk->prev = NULL;
-	if (!in_callback(rt))
-		us_runtime_unlock(rt); /* a FIN or RST leaves */
+	/* A FIN or RST leaves; the stack thread hears of the retransmission
+	 * timer the FIN armed (core_end() noted it). */
+	unlock_core(&c);
 
 	us_api_lock();
 	sk->linked = false;
