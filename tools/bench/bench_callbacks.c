@@ -44,6 +44,19 @@ static bool finished(ssize_t n)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/* Reads and throws away everything waiting; closes s and returns true at
+ * its end of stream (or an error). */
+static bool drain(int s)
+{
+	ssize_t n;
+	while ((n = us_recv(s, buf, sizeof buf)) > 0)
+		;
+	if (!finished(n))
+		return false;
+	us_close(s);
+	return true;
+}
+
 /* The sink looks at the bytes where they lie and lets them go: zero-copy
  * reads (us_recv_peek(), us_recv_consume()), no copy out of the socket's
  * buffer. */
@@ -67,10 +80,9 @@ static void source_conn(int s, int events, void *arg)
 {
 	(void)arg;
 	if (events & (US_POLLIN | US_POLLERR | US_POLLHUP)) {
-		ssize_t n;
-		while ((n = us_recv(s, buf, sizeof buf)) > 0)
-			;
-		if (finished(n) || (events & US_POLLHUP)) {
+		if (drain(s))
+			return;
+		if (events & US_POLLHUP) {
 			us_close(s);
 			return;
 		}
@@ -87,11 +99,7 @@ static void short_drain(int s, int events, void *arg)
 {
 	(void)events;
 	(void)arg;
-	ssize_t n;
-	while ((n = us_recv(s, buf, sizeof buf)) > 0)
-		;
-	if (finished(n))
-		us_close(s);
+	drain(s);
 }
 
 static void short_conn(int s, int events, void *arg)
