@@ -346,7 +346,8 @@ static us_time_t deadline_after(us_time_t now, us_time_t wait)
 	return wait >= US_TIME_NEVER - now ? US_TIME_NEVER : now + wait;
 }
 
-/* Core lock held: starts the clock of a call that may block. */
+/* Core lock held: starts the clock of a call that may block. In an event
+ * callback every call is non-blocking (us_socket_callback()). */
 static void start_timer(struct call *c)
 {
 	us_time_t t = c->sk->timeout_us;
@@ -429,7 +430,7 @@ static bool busy_wait(struct call *c, us_time_t now)
 static int wait_for_event(struct call *c)
 {
 	struct us_runtime *rt = c->rt;
-	if (c->nonblock || in_callback(rt))
+	if (c->nonblock)
 		return -EAGAIN;
 	us_time_t now = us_runtime_now(rt);
 	if (c->deadline != US_TIME_NEVER && now >= c->deadline)
@@ -879,7 +880,8 @@ static void close_stream(struct call *c)
 	if (linger > 0 && info.rcv_queued == 0 && fin_unacked(us_tcp_state(sk->tcp))) {
 		us_tcp_shutdown(sk->tcp, now, US_SHUT_WR);
 		core_end(c);
-		c->nonblock = false;
+		/* It waits, as a blocking close, except in a callback. */
+		c->nonblock = in_callback(c->rt);
 		c->deadline = deadline_after(us_runtime_now(c->rt), US_SEC(linger));
 		for (;;) {
 			/* A stop aborts the endpoint meanwhile. */
