@@ -3,6 +3,7 @@
 
 #include "wire/arp.h"
 #include "wire/eth.h"
+#include "wire/ipv4.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -44,6 +45,24 @@ void us_test_fill_random(uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)us_test_rng();
+}
+
+uint32_t us_test_csum_ref(const uint8_t *p, size_t len, uint32_t sum)
+{
+	uint64_t s = sum;
+
+	for (size_t i = 0; i < len; i++)
+		s += (i % 2 == 0) ? (uint64_t)p[i] << 8 : p[i];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+uint32_t us_test_csum_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
 }
 
 size_t us_test_hex(const char *hex, uint8_t *out, size_t cap)
@@ -128,6 +147,16 @@ void us_test_meet_ipv4(struct us_stack *s, struct us_test_link *link, us_time_t 
 	ck_assert_uint_eq(us_arp_emit(&a, f + n, sizeof f - n), 28);
 	ck_assert_int_eq(us_stack_input(s, now, 0, f, sizeof f), 0);
 	link->count = 0;
+}
+
+size_t us_test_eth_ipv4(uint8_t *f, size_t cap, const struct us_ipv4_hdr *ip)
+{
+	struct us_eth_hdr eth = { .dst = { 0x02, 0, 0, 0, 0, 0x02 },
+				  .src = { 0x02, 0, 0, 0, 0, 0x01 },
+				  .ethertype = US_ETHERTYPE_IPV4 };
+	ck_assert_uint_eq(us_eth_emit(&eth, f, cap), 14);
+	ck_assert_uint_eq(us_ipv4_emit(ip, f + 14, cap - 14), 20);
+	return 34;
 }
 
 void us_test_stack_free(struct us_stack *s)

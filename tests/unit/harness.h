@@ -25,6 +25,14 @@ extern uint64_t us_test_rng_state;
 uint64_t us_test_rng(void);
 void us_test_fill_random(uint8_t *p, size_t n);
 
+/* The Internet checksum's reference (RFC 1071 §4.1), one byte at a time:
+ * even offsets are the high byte of a big-endian word, odd offsets the low
+ * byte; sum is added in and the result folded with end-around carry (it is
+ * not complemented). us_test_csum_fold() folds any partial sum to its
+ * canonical 16-bit value, for comparing sums. */
+uint32_t us_test_csum_ref(const uint8_t *p, size_t len, uint32_t sum);
+uint32_t us_test_csum_fold(uint32_t s);
+
 /*
  * A fake interface for core tests (as lwIP's unit tests do): every frame the
  * core transmits is copied here, in order, to be asserted on byte by byte.
@@ -55,6 +63,13 @@ struct us_stack *us_test_stack(struct us_test_link *link, int with_ip4);
  * forgotten (link->count is reset to 0). */
 void us_test_meet_ipv4(struct us_stack *s, struct us_test_link *link, us_time_t now, uint32_t ip,
 		       uint8_t last);
+
+/* The Ethernet and IPv4 headers of a frame from the peer 02:00:00:00:00:01
+ * to the stack's MAC 02:00:00:00:00:02, written at f (cap bytes): ip is
+ * the caller's IPv4 header (addresses, id, DF, TOS, payload_len: each test
+ * keeps its own). Returns 34, where the payload goes. */
+struct us_ipv4_hdr;
+size_t us_test_eth_ipv4(uint8_t *f, size_t cap, const struct us_ipv4_hdr *ip);
 
 /* Frees the stack after checking that it holds no buffer (leak check). */
 void us_test_stack_free(struct us_stack *s);

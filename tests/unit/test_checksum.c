@@ -16,27 +16,6 @@
 #include "wire/checksum.h"
 #include "wire/wire.h"
 
-/* RFC 1071 §4.1, one byte at a time: even offsets are the high byte of a
- * big-endian word, odd offsets the low byte; fold with end-around carry. */
-static uint32_t ref_partial(const uint8_t *p, size_t len, uint32_t sum)
-{
-	uint64_t s = sum;
-
-	for (size_t i = 0; i < len; i++)
-		s += (i % 2 == 0) ? (uint64_t)p[i] << 8 : p[i];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
-}
-
-/* Fold a partial sum to its canonical 16-bit value for comparisons. */
-static uint32_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 START_TEST(rfc1071_example_sums_to_ddf2)
 {
 	/* RFC 1071 §3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 2ddf0, which
@@ -82,10 +61,10 @@ START_TEST(every_length_and_alignment_matches_the_reference)
 
 			ck_assert_ptr_nonnull(mem);
 			us_test_fill_random(p, len);
-			ck_assert_msg(us_csum_partial(p, len, 0) == ref_partial(p, len, 0),
+			ck_assert_msg(us_csum_partial(p, len, 0) == us_test_csum_ref(p, len, 0),
 				      "len %zu align %zu", len, align);
-			ck_assert_msg(fold(us_csum_partial(p, len, seed)) ==
-					  ref_partial(p, len, seed),
+			ck_assert_msg(us_test_csum_fold(us_csum_partial(p, len, seed)) ==
+					  us_test_csum_ref(p, len, seed),
 				      "len %zu align %zu seed %08x", len, align, seed);
 			free(mem);
 		}
@@ -104,14 +83,14 @@ START_TEST(all_ones_data_and_extreme_sums_do_not_overflow)
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big, 0), 0xffff);
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big, 0xffffffffu), 0xffff);
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big - 1, 0),
-			  ref_partial(big, sizeof big - 1, 0));
+			  us_test_csum_ref(big, sizeof big - 1, 0));
 
 	us_test_rng_state = 42;
 	us_test_fill_random(big, sizeof big);
 	ck_assert_uint_eq(us_csum_partial(big, sizeof big, 0xfffffffeu),
-			  ref_partial(big, sizeof big, 0xfffffffeu));
+			  us_test_csum_ref(big, sizeof big, 0xfffffffeu));
 	ck_assert_uint_eq(us_csum_partial(big + 3, sizeof big - 3, 0),
-			  ref_partial(big + 3, sizeof big - 3, 0));
+			  us_test_csum_ref(big + 3, sizeof big - 3, 0));
 }
 END_TEST
 
@@ -137,8 +116,8 @@ START_TEST(chained_even_chunks_equal_one_sum)
 			chained = us_csum_partial(buf + off, chunk, chained);
 			off += chunk;
 		}
-		ck_assert_uint_eq(fold(chained), fold(whole));
-		ck_assert_uint_eq(fold(whole), ref_partial(buf, len, 0x1234));
+		ck_assert_uint_eq(us_test_csum_fold(chained), us_test_csum_fold(whole));
+		ck_assert_uint_eq(us_test_csum_fold(whole), us_test_csum_ref(buf, len, 0x1234));
 	}
 }
 END_TEST
@@ -188,9 +167,10 @@ START_TEST(pseudo4_equals_the_sum_of_the_pseudo_header_bytes)
 			       "05 dc",	     /* length 1500 */
 			       ph, sizeof ph);
 
-	ck_assert_uint_eq(us_csum_pseudo4(0xc6336402, 0xc0000201, 6, 1500), ref_partial(ph, n, 0));
+	ck_assert_uint_eq(us_csum_pseudo4(0xc6336402, 0xc0000201, 6, 1500),
+			  us_test_csum_ref(ph, n, 0));
 	/* a length above 16 bits still counts in full */
-	ck_assert_uint_eq(fold(us_csum_pseudo4(0, 0, 0, 0x10001)), 2);
+	ck_assert_uint_eq(us_test_csum_fold(us_csum_pseudo4(0, 0, 0, 0x10001)), 2);
 }
 END_TEST
 
@@ -210,7 +190,7 @@ START_TEST(pseudo6_equals_the_sum_of_the_pseudo_header_bytes)
 	ck_assert_uint_eq(n, 40);
 	memcpy(src.b, ph, 16);
 	memcpy(dst.b, ph + 16, 16);
-	ck_assert_uint_eq(us_csum_pseudo6(&src, &dst, 58, 65568), ref_partial(ph, n, 0));
+	ck_assert_uint_eq(us_csum_pseudo6(&src, &dst, 58, 65568), us_test_csum_ref(ph, n, 0));
 }
 END_TEST
 
@@ -230,7 +210,7 @@ START_TEST(pseudo_sum_chains_into_a_real_udp_datagram)
 			  0x000c + 0x0000 + 0x1234 + 0x0100;
 
 	us_csum_fill(d, n, 6, ph);
-	ck_assert_uint_eq(us_get_be16(d + 6), (uint16_t)~fold(expect));
+	ck_assert_uint_eq(us_get_be16(d + 6), (uint16_t)~us_test_csum_fold(expect));
 	ck_assert(us_csum_ok(d, n, ph));
 	ck_assert(!us_csum_ok(d, n, us_csum_pseudo4(0x0a000001, 0x0a000003, 17, (uint32_t)n)));
 }

@@ -35,26 +35,6 @@
 
 /* ---- The functions ----------------------------------------------------------- */
 
-/* RFC 1071 §4.1, one byte at a time: even offsets are the high byte of a
- * big-endian word, odd offsets the low byte; fold with end-around carry. */
-static uint32_t ref_partial(const uint8_t *p, size_t len, uint32_t sum)
-{
-	uint64_t s = sum;
-
-	for (size_t i = 0; i < len; i++)
-		s += (i % 2 == 0) ? (uint64_t)p[i] << 8 : p[i];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
-}
-
-static uint32_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
 #define MAXLEN 9000
 #define GUARD 64
 
@@ -75,7 +55,8 @@ static void check_copy(const uint8_t *src, size_t sa, size_t da, size_t len, uin
 	uint32_t want = us_csum_partial(src + sa, len, sum);
 	ck_assert_msg(got == want, "len %zu sa %zu da %zu sum %#x: %#x, partial %#x", len, sa, da, sum,
 		      got, want);
-	ck_assert_uint_eq(fold(got), ref_partial(src + sa, len, fold(sum)));
+	ck_assert_uint_eq(us_test_csum_fold(got),
+			  us_test_csum_ref(src + sa, len, us_test_csum_fold(sum)));
 }
 
 START_TEST(copy_equals_memcpy_and_partial_at_every_alignment)
@@ -137,7 +118,7 @@ START_TEST(copy_of_long_uniform_and_random_data_keeps_every_carry)
 			uint32_t got = us_csum_copy(dst, src, len, 0);
 			ck_assert_mem_eq(dst, src, len);
 			ck_assert_uint_eq(got, us_csum_partial(src, len, 0));
-			ck_assert_uint_eq(fold(got), ref_partial(src, len, 0));
+			ck_assert_uint_eq(us_test_csum_fold(got), us_test_csum_ref(src, len, 0));
 		}
 	}
 	/* All zero: a sum of 0 stays 0, the ones' complement zero it is. */
@@ -158,7 +139,8 @@ START_TEST(copies_of_even_chunks_chain_to_the_sum_of_the_whole)
 		uint32_t s = us_csum_copy(dst, src, cut, 0x4321);
 		s = us_csum_copy(dst + cut, src + cut, sizeof src - cut, s);
 		ck_assert_mem_eq(dst, src, sizeof src);
-		ck_assert_uint_eq(fold(s), fold(us_csum_partial(src, sizeof src, 0x4321)));
+		ck_assert_uint_eq(us_test_csum_fold(s),
+				  us_test_csum_fold(us_csum_partial(src, sizeof src, 0x4321)));
 	}
 }
 END_TEST
@@ -176,14 +158,16 @@ START_TEST(add_at_swaps_the_sum_of_a_chunk_at_an_odd_offset)
 			uint32_t s1 = us_csum_copy(dst, src, cut, 0xbeef);
 			uint32_t s2 = us_csum_copy(dst + cut, src + cut, len - cut, 0);
 			uint32_t s = us_csum_add_at(s1, s2, cut);
-			ck_assert_uint_eq(fold(s), ref_partial(src, len, 0xbeef));
-			ck_assert_uint_eq(fold(s), fold(us_csum_partial(src, len, 0xbeef)));
+			ck_assert_uint_eq(us_test_csum_fold(s), us_test_csum_ref(src, len, 0xbeef));
+			ck_assert_uint_eq(us_test_csum_fold(s),
+					  us_test_csum_fold(us_csum_partial(src, len, 0xbeef)));
 		}
 	}
 	/* Without the swap an odd cut gives another sum (the test can fail). */
 	uint32_t s1 = us_csum_partial(src, 3, 0);
 	uint32_t s2 = us_csum_partial(src + 3, 100, 0);
-	ck_assert_uint_ne(fold(us_csum_add_at(s1, s2, 0)), ref_partial(src, 103, 0));
+	ck_assert_uint_ne(us_test_csum_fold(us_csum_add_at(s1, s2, 0)),
+			  us_test_csum_ref(src, 103, 0));
 }
 END_TEST
 
@@ -214,8 +198,10 @@ START_TEST(ring_read_csum_equals_read_and_partial_at_every_wrap)
 					uint32_t s = us_tcp_ring_read_csum(&r, off, got, n, 0x1234);
 					ck_assert_mem_eq(got, want, n);
 					ck_assert_uint_eq(got[n], 0x5a);
-					ck_assert_msg(fold(s) == ref_partial(want, n, 0x1234),
-						      "cap %u head %u off %u n %u", cap, r.head, off, n);
+					ck_assert_msg(us_test_csum_fold(s) ==
+							  us_test_csum_ref(want, n, 0x1234),
+						      "cap %u head %u off %u n %u", cap, r.head,
+						      off, n);
 				}
 			}
 		}
@@ -243,8 +229,9 @@ START_TEST(ring_write_csum_equals_write_and_partial_at_every_wrap)
 					us_tcp_ring_write(&a, off, in, n);
 					uint32_t s = us_tcp_ring_write_csum(&b, off, in, n, 0);
 					ck_assert_mem_eq(a.buf, b.buf, cap);
-					ck_assert_msg(fold(s) == ref_partial(in, n, 0),
-						      "cap %u head %u off %u n %u", cap, head, off, n);
+					ck_assert_msg(
+					    us_test_csum_fold(s) == us_test_csum_ref(in, n, 0),
+					    "cap %u head %u off %u n %u", cap, head, off, n);
 				}
 			}
 		}
@@ -265,7 +252,6 @@ END_TEST
 #define RING 4096 /* SO_SNDBUF and SO_RCVBUF: the rings wrap soon */
 
 static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
-static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
 
 struct peer {
 	struct us_test_link link;
@@ -290,14 +276,9 @@ static int put(struct peer *p, uint32_t seq, uint32_t ack, uint8_t flags, const 
 	bool syn = flags & US_TCP_SYN;
 	size_t optlen = syn ? 4 : 0, n = 20 + optlen + len;
 	ck_assert_uint_le(34 + n, sizeof f);
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_IPV4 };
-	memcpy(eth.dst, our_mac, 6);
-	memcpy(eth.src, peer_mac, 6);
-	ck_assert_uint_eq(us_eth_emit(&eth, f, sizeof f), 14);
 	struct us_ipv4_hdr ip = { .id = 0x4242, .df = true, .ttl = 64, .proto = US_IPPROTO_TCP,
 				  .src = PEER_IP, .dst = STACK_IP, .payload_len = n };
-	ck_assert_uint_eq(us_ipv4_emit(&ip, f + 14, sizeof f - 14), 20);
-	uint8_t *tcp = f + 34;
+	uint8_t *tcp = f + us_test_eth_ipv4(f, sizeof f, &ip);
 	struct us_tcp_hdr h = { .sport = PEER_PORT, .dport = SRV_PORT, .seq = seq, .ack = ack,
 				.flags = flags, .window = 65535 };
 	ck_assert_uint_eq(us_tcp_emit(&h, tcp, sizeof f - 34), 20);

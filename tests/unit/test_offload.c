@@ -43,7 +43,6 @@
 #define NFRAMES 64
 
 static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
-static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
 
 /* One frame the stack sent, with the offload fields it came with. */
 struct sent {
@@ -111,13 +110,9 @@ static struct us_stack *stack_new(struct link *link, uint32_t offloads)
  * returns its length in f. */
 static size_t frame4(uint8_t *f, size_t cap, uint8_t proto, const uint8_t *body, size_t n)
 {
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_IPV4 };
-	memcpy(eth.dst, our_mac, 6);
-	memcpy(eth.src, peer_mac, 6);
-	ck_assert_uint_eq(us_eth_emit(&eth, f, cap), 14);
 	struct us_ipv4_hdr ip = { .id = 0x4242, .df = true, .ttl = 64, .proto = proto,
 				  .src = PEER_IP, .dst = STACK_IP, .payload_len = n };
-	ck_assert_uint_eq(us_ipv4_emit(&ip, f + 14, cap - 14), 20);
+	ck_assert_uint_eq(us_test_eth_ipv4(f, cap, &ip), 34);
 	ck_assert_uint_le(34 + n, cap);
 	memcpy(f + 34, body, n);
 	return 34 + n < 60 ? 60 : 34 + n;

@@ -41,9 +41,6 @@
 #define MSS 1460
 #define T0 US_SEC(1)
 
-static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
-static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
-
 /* One connection as the peer sees it. */
 struct conn {
 	struct us_tcp *t;
@@ -74,15 +71,10 @@ static void put_opt(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 		    const uint8_t *opt, size_t optlen, size_t len)
 {
 	uint8_t f[14 + 20 + 60 + MSS];
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_IPV4 };
-	memcpy(eth.dst, our_mac, 6);
-	memcpy(eth.src, peer_mac, 6);
-	ck_assert_uint_eq(us_eth_emit(&eth, f, sizeof f), 14);
 	size_t n = 20 + optlen + len;
 	struct us_ipv4_hdr ip = { .id = 1, .ttl = 64, .proto = US_IPPROTO_TCP,
 				  .src = PEER_IP, .dst = STACK_IP, .payload_len = n };
-	ck_assert_uint_eq(us_ipv4_emit(&ip, f + 14, sizeof f - 14), 20);
-	uint8_t *tcp = f + 34;
+	uint8_t *tcp = f + us_test_eth_ipv4(f, sizeof f, &ip);
 	struct us_tcp_hdr h = { .sport = p->c->port, .dport = p->c->sport, .seq = PEER_ISS + seq,
 				.ack = p->c->siss + ack, .flags = flags, .window = 65535 };
 	ck_assert_uint_eq(us_tcp_emit(&h, tcp, sizeof f - 34), 20);
@@ -98,6 +90,13 @@ static void put_opt(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 static void put_seg(struct peer *p, uint32_t i)
 {
 	put_opt(p, US_TCP_ACK, 1 + i * MSS, 1, NULL, 0, MSS);
+}
+
+/* Data segments first, first + 1, ..., end - 1, in order. */
+static void put_segs(struct peer *p, uint32_t first, uint32_t end)
+{
+	for (uint32_t i = first; i < end; i++)
+		put_seg(p, i);
 }
 
 /* The next frame the stack sent, parsed; false when there is none. */
@@ -209,8 +208,7 @@ START_TEST(a_batch_of_in_order_segments_gets_one_ack_covering_all_of_them)
 {
 	struct peer *p = peer_new();
 	us_stack_batch_begin(p->s);
-	for (uint32_t i = 0; i < 10; i++)
-		put_seg(p, i);
+	put_segs(p, 0, 10);
 	expect_nothing(p);
 	us_stack_batch_end(p->s, p->now);
 	expect_ack_of(p, 1 + 10 * MSS);
@@ -315,8 +313,7 @@ END_TEST
 START_TEST(a_window_update_in_a_batch_rides_on_the_reply)
 {
 	struct peer *p = peer_new();
-	for (uint32_t i = 0; i < 10; i++)
-		put_seg(p, i);
+	put_segs(p, 0, 10);
 	for (int i = 0; i < 5; i++)
 		expect_ack_of(p, 1 + (uint32_t)(i + 1) * 2 * MSS);
 	uint8_t buf[10 * MSS];
@@ -355,13 +352,11 @@ START_TEST(a_batch_acks_at_once_when_64_kb_are_unacknowledged)
 {
 	struct peer *p = peer_new();
 	us_stack_batch_begin(p->s);
-	for (uint32_t i = 0; i < 44; i++)
-		put_seg(p, i);
+	put_segs(p, 0, 44);
 	expect_nothing(p);
 	put_seg(p, 44);
 	expect_ack_of(p, 1 + 45 * MSS);
-	for (uint32_t i = 45; i < 50; i++)
-		put_seg(p, i);
+	put_segs(p, 45, 50);
 	expect_nothing(p);
 	us_stack_batch_end(p->s, p->now);
 	expect_ack_of(p, 1 + 50 * MSS);

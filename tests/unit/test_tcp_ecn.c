@@ -39,7 +39,6 @@
 #define ECE_CWR (US_TCP_ECE | US_TCP_CWR)
 
 static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
-static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
 
 /* One segment the stack sent, with its IP ECN field. */
 struct out {
@@ -116,15 +115,10 @@ static void put_ts(struct peer *p, uint8_t flags, uint32_t ack, uint32_t len, ui
 		seg[20 + optlen + i] = (uint8_t)i;
 	size_t n = 20 + optlen + len;
 	us_tcp_csum_fill(seg, n, us_csum_pseudo4(PEER_IP, STACK_IP, US_IPPROTO_TCP, (uint32_t)n));
-	struct us_eth_hdr eth = { .ethertype = US_ETHERTYPE_IPV4 };
-	memcpy(eth.dst, our_mac, 6);
-	memcpy(eth.src, peer_mac, 6);
-	us_eth_emit(&eth, f, sizeof f);
 	struct us_ipv4_hdr ip = { .id = 1, .df = true, .ttl = 64, .tos = ecn,
 				  .proto = US_IPPROTO_TCP, .src = PEER_IP, .dst = STACK_IP,
 				  .payload_len = n };
-	ck_assert_uint_eq(us_ipv4_emit(&ip, f + 14, sizeof f - 14), 20);
-	memcpy(f + 34, seg, n);
+	memcpy(f + us_test_eth_ipv4(f, sizeof f, &ip), seg, n);
 	size_t fl = 34 + n < 60 ? 60 : 34 + n;
 	if (34 + n < 60)
 		memset(f + 34 + n, 0, 60 - 34 - n);

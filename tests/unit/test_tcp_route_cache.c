@@ -326,15 +326,23 @@ static void put_ra(struct peer *p, uint8_t last, uint16_t lifetime_s)
 	put_frame(p, last, US_ETHERTYPE_IPV6, all_nodes_mac, pkt, 40 + n);
 }
 
+/* The stack learns n default routers (1: R1; 2: R1, then R2) from their
+ * RAs (lifetime 1800 s); the frames sent so far are forgotten. */
+static void meet_routers(struct peer *p, int n)
+{
+	put_ra(p, R1_MAC_LAST, 1800);
+	if (n > 1)
+		put_ra(p, R2_MAC_LAST, 1800);
+	p->link.count = p->seen = 0;
+}
+
 /* RFC 4861 §6.3.4: an RA with Router Lifetime 0 times the router out at
  * once; §6.3.6 picks another from the Default Router List for the next
  * packet; with none left the destination is unreachable. */
 START_TEST(a_default_router_removed_mid_connection_moves_it_to_the_other_then_fails)
 {
 	struct peer *p = peer_new();
-	put_ra(p, R1_MAC_LAST, 1800);
-	put_ra(p, R2_MAC_LAST, 1800);
-	p->link.count = p->seen = 0;
+	meet_routers(p, 2);
 	struct conn c;
 	connect_conn(p, &c, false, PEER_PORT, R1_MAC_LAST);
 	send_expect_via(p, &c, 100, R1_MAC_LAST);
@@ -368,8 +376,7 @@ END_TEST
 START_TEST(a_prefix_announced_on_link_mid_connection_takes_it_off_the_router)
 {
 	struct peer *p = peer_new();
-	put_ra(p, R1_MAC_LAST, 1800);
-	p->link.count = p->seen = 0;
+	meet_routers(p, 1);
 	struct conn c;
 	connect_conn(p, &c, false, PEER_PORT, R1_MAC_LAST);
 	send_expect_via(p, &c, 100, R1_MAC_LAST);
@@ -499,8 +506,7 @@ END_TEST
 START_TEST(after_packet_too_big_ipv6_segments_are_cut_at_the_new_path_mtu)
 {
 	struct peer *p = peer_new();
-	put_ra(p, R1_MAC_LAST, 1800);
-	p->link.count = p->seen = 0;
+	meet_routers(p, 1);
 	struct conn c;
 	connect_conn(p, &c, false, PEER_PORT, R1_MAC_LAST);
 	static uint8_t data[3000];
