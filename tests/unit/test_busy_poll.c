@@ -18,7 +18,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #include <ustack/memlink.h>
 #include <ustack/ustack.h>
@@ -86,6 +85,30 @@ static void warm_up(int sa, int sb)
 	ck_assert_int_eq(us_recv(sb, buf, sizeof buf), 4);
 }
 
+/* The fixture of most tests: A and B with a busy-poll budget of budget µs
+ * (0: off), on the virtual clock; A's UDP socket sa on port 5000, B's sb on port 7, the
+ * link warmed up (warm_up()). */
+struct udp_pair {
+	struct us_test_net n;
+	int sa, sb;
+};
+
+static void pair_start(struct udp_pair *p, uint32_t budget)
+{
+	net_start(&p->n, budget);
+	p->sb = udp_bound(p->n.b, 7);
+	p->sa = udp_bound(p->n.a, 5000);
+	warm_up(p->sa, p->sb);
+}
+
+/* Closes both sockets and stops both runtimes. */
+static void pair_stop(struct udp_pair *p)
+{
+	us_close(p->sa);
+	us_close(p->sb);
+	us_test_net_stop(&p->n);
+}
+
 /* ---- One blocking receive in a thread ------------------------------------- */
 
 struct job {
@@ -123,32 +146,34 @@ static void job_join(struct job *j)
 	us_test_join_within(j->thread, &j->done, 20);
 }
 
+/* A blocking receive on B's socket in a thread (j), woken by the datagram
+ * "ping" that A sends once it waits; returns when it has returned. */
+static void recv_woken_by_ping(struct udp_pair *p, struct job *j)
+{
+	job_start(j, p->sb);
+	us_test_wait_blocked(p->sb, 1);
+	struct us_addr to = us_test_addr4(B_IP4, 7);
+	ck_assert_int_eq(us_sendto(p->sa, "ping", 4, &to), 4);
+	job_join(j);
+}
+
 /* ---- Tests --------------------------------------------------------------- */
 
 START_TEST(a_blocking_recv_that_spins_returns_the_data_without_sleeping)
 {
-	struct us_test_net n;
-	net_start(&n, LONG_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
+	struct udp_pair p;
+	pair_start(&p, LONG_BUDGET_US);
 
-	uint64_t spins = count(&n.b->bp_spins), hits = count(&n.b->bp_hits);
+	uint64_t spins = count(&p.n.b->bp_spins), hits = count(&p.n.b->bp_hits);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	struct us_addr to = us_test_addr4(B_IP4, 7);
-	ck_assert_int_eq(us_sendto(sa, "ping", 4, &to), 4);
-	job_join(&j);
+	recv_woken_by_ping(&p, &j);
 	ck_assert_int_eq(j.rc, 4);
 	ck_assert_mem_eq(j.buf, "ping", 4);
 	/* It spun (the link was busy) and its spin saw the datagram come. */
-	ck_assert_uint_gt(count(&n.b->bp_spins), spins);
-	ck_assert_uint_gt(count(&n.b->bp_hits), hits);
-	ck_assert_uint_eq(us_socket_waiters(sb), 0);
-	us_close(sa);
-	us_close(sb);
-	us_test_net_stop(&n);
+	ck_assert_uint_gt(count(&p.n.b->bp_spins), spins);
+	ck_assert_uint_gt(count(&p.n.b->bp_hits), hits);
+	ck_assert_uint_eq(us_socket_waiters(p.sb), 0);
+	pair_stop(&p);
 }
 END_TEST
 
@@ -156,63 +181,46 @@ START_TEST(many_datagrams_each_read_by_a_spinning_recv_come_in_order)
 {
 	/* The reader spins (reading the driver itself) while the stack thread
 	 * spins too: rx_lock keeps the frames in the link's order. */
-	struct us_test_net n;
-	net_start(&n, LONG_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
+	struct udp_pair p;
+	pair_start(&p, LONG_BUDGET_US);
 	struct us_addr to = us_test_addr4(B_IP4, 7);
 	for (int i = 0; i < 200; i++) {
 		char out[8], in[8];
 		int len = snprintf(out, sizeof out, "%d", i);
-		ck_assert_int_eq(us_sendto(sa, out, (size_t)len, &to), len);
-		ck_assert_int_eq(us_recv(sb, in, sizeof in), len);
+		ck_assert_int_eq(us_sendto(p.sa, out, (size_t)len, &to), len);
+		ck_assert_int_eq(us_recv(p.sb, in, sizeof in), len);
 		ck_assert_mem_eq(in, out, (size_t)len);
 	}
-	us_close(sa);
-	us_close(sb);
-	us_test_net_stop(&n);
+	pair_stop(&p);
 }
 END_TEST
 
 START_TEST(a_timeout_fires_at_its_time_when_the_wait_spins)
 {
-	struct us_test_net n;
-	net_start(&n, LONG_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
-	ck_assert_int_eq(us_settimeout(sb, 0.1), 0);
-	uint64_t spins = count(&n.b->bp_spins);
+	struct udp_pair p;
+	pair_start(&p, LONG_BUDGET_US);
+	ck_assert_int_eq(us_settimeout(p.sb, 0.1), 0);
+	uint64_t spins = count(&p.n.b->bp_spins);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	ck_assert_uint_gt(count(&n.b->bp_spins), spins);
+	job_start(&j, p.sb);
+	us_test_wait_blocked(p.sb, 1);
+	ck_assert_uint_gt(count(&p.n.b->bp_spins), spins);
 
 	/* 99.999 ms later the call still waits (the clock's move ends its
 	 * spin: it looks again and waits again) ... */
-	us_test_advance(&n, US_MSEC(100) - 1);
+	us_test_advance(&p.n, US_MSEC(100) - 1);
 	us_test_sleep_ms(50);
 	ck_assert_msg(!atomic_load(&j.done), "the timeout fired early");
-	ck_assert_uint_eq(us_socket_waiters(sb), 1);
+	ck_assert_uint_eq(us_socket_waiters(p.sb), 1);
 	/* ... and at 100 ms it ends. */
-	us_test_advance(&n, 1);
+	us_test_advance(&p.n, 1);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, ETIMEDOUT);
 	ck_assert_int_eq(j.ended - j.started, US_MSEC(100));
-	us_close(sa);
-	us_close(sb);
-	us_test_net_stop(&n);
+	pair_stop(&p);
 }
 END_TEST
-
-static us_time_t monotonic_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (us_time_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 START_TEST(on_the_real_clock_a_spin_stops_at_the_call_s_timeout)
 {
@@ -230,9 +238,9 @@ START_TEST(on_the_real_clock_a_spin_stops_at_the_call_s_timeout)
 	ck_assert_int_eq(us_settimeout(sb, 0.02), 0);
 	uint64_t spins = count(&b->bp_spins);
 	char buf[8];
-	us_time_t t0 = monotonic_us();
+	us_time_t t0 = us_test_monotonic_us();
 	EXPECT_ERR(us_recv(sb, buf, sizeof buf), ETIMEDOUT);
-	us_time_t waited = monotonic_us() - t0;
+	us_time_t waited = us_test_monotonic_us() - t0;
 	ck_assert_uint_gt(count(&b->bp_spins), spins);
 	ck_assert_int_ge(waited, US_MSEC(20));
 	ck_assert_int_lt(waited, (us_time_t)LONG_BUDGET_US);
@@ -245,91 +253,71 @@ END_TEST
 
 START_TEST(a_close_from_another_thread_interrupts_a_spinning_recv)
 {
-	struct us_test_net n;
-	net_start(&n, LONG_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
-	uint64_t hits = count(&n.b->bp_hits);
+	struct udp_pair p;
+	pair_start(&p, LONG_BUDGET_US);
+	uint64_t hits = count(&p.n.b->bp_hits);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	ck_assert_int_eq(us_close(sb), 0);
+	job_start(&j, p.sb);
+	us_test_wait_blocked(p.sb, 1);
+	ck_assert_int_eq(us_close(p.sb), 0);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, EBADF);
-	ck_assert_uint_gt(count(&n.b->bp_hits), hits);
-	us_close(sa);
-	us_test_net_stop(&n);
+	ck_assert_uint_gt(count(&p.n.b->bp_hits), hits);
+	us_close(p.sa);
+	us_test_net_stop(&p.n);
 }
 END_TEST
 
 START_TEST(stopping_the_runtime_interrupts_a_spinning_recv_with_enetdown)
 {
-	struct us_test_net n;
-	net_start(&n, LONG_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
+	struct udp_pair p;
+	pair_start(&p, LONG_BUDGET_US);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	us_runtime_stop(n.b);
-	n.b = NULL;
+	job_start(&j, p.sb);
+	us_test_wait_blocked(p.sb, 1);
+	us_runtime_stop(p.n.b);
+	p.n.b = NULL;
 	job_join(&j);
 	ck_assert_int_eq(j.rc, -1);
 	ck_assert_int_eq(j.err, ENETDOWN);
-	ck_assert_int_eq(us_close(sb), 0);
-	us_close(sa);
-	us_runtime_stop(n.a);
+	ck_assert_int_eq(us_close(p.sb), 0);
+	us_close(p.sa);
+	us_runtime_stop(p.n.a);
 }
 END_TEST
 
 START_TEST(on_a_quiet_link_a_wait_does_not_spin)
 {
-	struct us_test_net n;
-	net_start(&n, SHORT_BUDGET_US);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
+	struct udp_pair p;
+	pair_start(&p, SHORT_BUDGET_US);
 	/* Real time passes beyond the budget with no frame. */
 	us_test_sleep_ms(20);
-	uint64_t spins = count(&n.b->bp_spins);
+	uint64_t spins = count(&p.n.b->bp_spins);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	ck_assert_uint_eq(count(&n.b->bp_spins), spins);
+	job_start(&j, p.sb);
+	us_test_wait_blocked(p.sb, 1);
+	ck_assert_uint_eq(count(&p.n.b->bp_spins), spins);
 	/* It sleeps, and a datagram still wakes it. */
 	struct us_addr to = us_test_addr4(B_IP4, 7);
-	ck_assert_int_eq(us_sendto(sa, "late", 4, &to), 4);
+	ck_assert_int_eq(us_sendto(p.sa, "late", 4, &to), 4);
 	job_join(&j);
 	ck_assert_int_eq(j.rc, 4);
 	ck_assert_mem_eq(j.buf, "late", 4);
-	us_close(sa);
-	us_close(sb);
-	us_test_net_stop(&n);
+	pair_stop(&p);
 }
 END_TEST
 
 START_TEST(without_busy_polling_nothing_spins)
 {
-	struct us_test_net n;
-	net_start(&n, 0);
-	int sb = udp_bound(n.b, 7);
-	int sa = udp_bound(n.a, 5000);
-	warm_up(sa, sb);
+	struct udp_pair p;
+	pair_start(&p, 0);
 	struct job j;
-	job_start(&j, sb);
-	us_test_wait_blocked(sb, 1);
-	struct us_addr to = us_test_addr4(B_IP4, 7);
-	ck_assert_int_eq(us_sendto(sa, "ping", 4, &to), 4);
-	job_join(&j);
+	recv_woken_by_ping(&p, &j);
 	ck_assert_int_eq(j.rc, 4);
-	ck_assert_uint_eq(count(&n.b->bp_spins), 0);
-	ck_assert_uint_eq(count(&n.b->bp_frames), 0);
-	us_close(sa);
-	us_close(sb);
-	us_test_net_stop(&n);
+	ck_assert_uint_eq(count(&p.n.b->bp_spins), 0);
+	ck_assert_uint_eq(count(&p.n.b->bp_frames), 0);
+	pair_stop(&p);
 }
 END_TEST
 

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ustack/memlink.h>
@@ -375,13 +374,6 @@ START_TEST(settimeout_keeps_the_value_and_rounds_tiny_ones_up)
 }
 END_TEST
 
-static us_time_t monotonic_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (us_time_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 START_TEST(on_the_real_clock_a_timeout_ends_after_its_time)
 {
 	/* The one test on real time: it checks the pthread_cond_timedwait()
@@ -396,15 +388,15 @@ START_TEST(on_the_real_clock_a_timeout_ends_after_its_time)
 	int s = udp_bound(rt, US_AF_INET, 7);
 	ck_assert_int_eq(us_settimeout(s, 0.03), 0);
 	char buf[8];
-	us_time_t t0 = monotonic_us();
+	us_time_t t0 = us_test_monotonic_us();
 	EXPECT_ERR(us_recv(s, buf, sizeof buf), ETIMEDOUT);
-	us_time_t waited = monotonic_us() - t0;
+	us_time_t waited = us_test_monotonic_us() - t0;
 	ck_assert_int_ge(waited, US_MSEC(30));
 	ck_assert_int_lt(waited, US_SEC(10));
 	struct us_pollfd pf = { .sock = s, .events = US_POLLIN };
-	t0 = monotonic_us();
+	t0 = us_test_monotonic_us();
 	ck_assert_int_eq(us_poll(&pf, 1, 20), 0);
-	waited = monotonic_us() - t0;
+	waited = us_test_monotonic_us() - t0;
 	ck_assert_int_ge(waited, US_MSEC(20));
 	ck_assert_int_lt(waited, US_SEC(10));
 	us_close(s);

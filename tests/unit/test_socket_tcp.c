@@ -227,6 +227,28 @@ static void conn_close(struct conn *c)
 	us_close(c->l);
 }
 
+/* A's socket a connects to B's port 80 (IPv4), where l listens. Option opt
+ * of a, agreed in the SYN, is then fixed: setting it to val is EISCONN.
+ * Returns B's end, accepted from l. */
+static int connect_and_see_option_fixed(int a, int l, int opt, int val)
+{
+	struct us_addr to = us_test_addr4(B_IP4, 80);
+	ck_assert_int_eq(us_connect(a, &to), 0);
+	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, opt, val), -1);
+	ck_assert_int_eq(errno, EISCONN);
+	int b = us_accept(l, NULL);
+	ck_assert_int_ge(b, 0);
+	return b;
+}
+
+/* Reads s's US_TCP_INFO into *i with a buffer its size; *len: the size
+ * written. */
+static void read_tcp_info(int s, struct us_tcp_info *i, size_t *len)
+{
+	*len = sizeof *i;
+	ck_assert_int_eq(us_getsockopt(s, US_IPPROTO_TCP, US_TCP_INFO, i, len), 0);
+}
+
 /* Reads exactly len bytes (blocking) and compares them with want. */
 static void expect_bytes(int s, const char *want)
 {
@@ -303,23 +325,16 @@ START_TEST(modern_tcp_options_switch_sack_and_congestion_control_and_read_tcp_in
 			 0);
 	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_CONGESTION, 9), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	struct us_addr to = us_test_addr4(B_IP4, 80);
-	ck_assert_int_eq(us_connect(a, &to), 0);
-	/* Fixed once the SYN has left. */
-	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_SACK_ENABLE, 1), -1);
-	ck_assert_int_eq(errno, EISCONN);
-	int b = us_accept(l, NULL);
-	ck_assert_int_ge(b, 0);
+	/* Connects; SACK is fixed once the SYN has left. */
+	int b = connect_and_see_option_fixed(a, l, US_TCP_SACK_ENABLE, 1);
 	struct us_tcp_info i;
-	len = sizeof i;
-	ck_assert_int_eq(us_getsockopt(a, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	read_tcp_info(a, &i, &len);
 	ck_assert_uint_eq(len, sizeof i);
 	ck_assert_int_eq(i.state, US_TCP_ESTABLISHED);
 	ck_assert(!i.sack_ok);
 	ck_assert(i.ts_ok && i.wscale_ok);
 	ck_assert_int_eq(i.cc, US_TCP_CC_CUBIC);
-	len = sizeof i;
-	ck_assert_int_eq(us_getsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	read_tcp_info(b, &i, &len);
 	ck_assert(!i.sack_ok);
 	ck_assert_int_eq(i.cc, US_TCP_CC_NEWRENO);
 	/* Shorter buffers take the start of the struct, as Linux. */
@@ -355,18 +370,11 @@ START_TEST(tcp_ecn_enable_is_off_by_default_and_negotiates_when_both_ends_set_it
 	int a = us_socket(n.a, US_AF_INET, US_SOCK_STREAM, US_IPPROTO_TCP);
 	ck_assert_int_ge(a, 0);
 	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, 1), 0);
-	struct us_addr to = us_test_addr4(B_IP4, 80);
-	ck_assert_int_eq(us_connect(a, &to), 0);
-	ck_assert_int_eq(us_setsockopt_int(a, US_IPPROTO_TCP, US_TCP_ECN_ENABLE, 0), -1);
-	ck_assert_int_eq(errno, EISCONN);
-	int b = us_accept(l, NULL);
-	ck_assert_int_ge(b, 0);
+	int b = connect_and_see_option_fixed(a, l, US_TCP_ECN_ENABLE, 0);
 	struct us_tcp_info i;
-	len = sizeof i;
-	ck_assert_int_eq(us_getsockopt(a, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	read_tcp_info(a, &i, &len);
 	ck_assert(i.ecn_ok);
-	len = sizeof i;
-	ck_assert_int_eq(us_getsockopt(b, US_IPPROTO_TCP, US_TCP_INFO, &i, &len), 0);
+	read_tcp_info(b, &i, &len);
 	ck_assert(i.ecn_ok);
 	ck_assert_int_eq(us_write(a, "ecn", 3), 3);
 	char buf[3];

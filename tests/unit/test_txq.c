@@ -280,32 +280,54 @@ static void *flusher_main(void *arg)
 	return NULL;
 }
 
+/* Starts f: a thread flushing all of q. */
+static void flusher_start(struct flusher *f, struct us_txq *q)
+{
+	f->q = q;
+	atomic_init(&f->done, false);
+	ck_assert_int_eq(pthread_create(&f->t, NULL, flusher_main, f), 0);
+}
+
+/* The start of the gate cases: k's gate on frame 1, q writing to k and
+ * holding frames 1 to frames, and a thread a flushing them, held at the
+ * gate as it writes frame 1. */
+static void start_held_at_the_gate(struct sink *k, struct us_txq *q, uint32_t frames,
+				   struct flusher *a)
+{
+	sink_init(k);
+	k->gate_seq = 1;
+	ck_assert_int_eq(us_txq_init(q, 1 << 20, 16, sink_write, k), 0);
+	for (uint32_t seq = 1; seq <= frames; seq++)
+		ck_assert_int_eq(push(q, seq, NULL), 0);
+	flusher_start(a, q);
+	pthread_mutex_lock(&k->m);
+	while (!k->gate_reached)
+		pthread_cond_wait(&k->cv, &k->m); /* a is writing frame 1 */
+	pthread_mutex_unlock(&k->m);
+}
+
+/* Lets the write held at k's gate go on. */
+static void open_the_gate(struct sink *k)
+{
+	pthread_mutex_lock(&k->m);
+	k->gate_open = true;
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->m);
+}
+
 /* A flush returns only once the frames queued before it are written, even
  * when another thread holds the write lock: B's frame, pushed while A
  * writes, is written before B's flush returns. */
 START_TEST(a_flush_waits_for_the_thread_writing_and_for_its_own_frames)
 {
 	struct sink k;
-	sink_init(&k);
-	k.gate_seq = 1;
 	struct us_txq q;
-	ck_assert_int_eq(us_txq_init(&q, 1 << 20, 16, sink_write, &k), 0);
-	ck_assert_int_eq(push(&q, 1, NULL), 0);
-	struct flusher a = { .q = &q };
-	atomic_init(&a.done, false);
-	ck_assert_int_eq(pthread_create(&a.t, NULL, flusher_main, &a), 0);
-	pthread_mutex_lock(&k.m);
-	while (!k.gate_reached)
-		pthread_cond_wait(&k.cv, &k.m); /* A is writing frame 1 */
-	pthread_mutex_unlock(&k.m);
+	struct flusher a;
+	start_held_at_the_gate(&k, &q, 1, &a);
 	ck_assert_int_eq(push(&q, 2, NULL), 0);
-	struct flusher b = { .q = &q };
-	atomic_init(&b.done, false);
-	ck_assert_int_eq(pthread_create(&b.t, NULL, flusher_main, &b), 0);
-	pthread_mutex_lock(&k.m);
-	k.gate_open = true;
-	pthread_cond_broadcast(&k.cv);
-	pthread_mutex_unlock(&k.m);
+	struct flusher b;
+	flusher_start(&b, &q);
+	open_the_gate(&k);
 	pthread_join(b.t, NULL);
 	ck_assert_uint_eq(k.writes, 2); /* B's flush saw frame 2 written */
 	pthread_join(a.t, NULL);
@@ -320,26 +342,15 @@ END_TEST
 START_TEST(help_writes_what_waits_only_when_no_one_is_writing)
 {
 	struct sink k;
-	sink_init(&k);
-	k.gate_seq = 1;
 	struct us_txq q;
-	ck_assert_int_eq(us_txq_init(&q, 1 << 20, 16, sink_write, &k), 0);
-	ck_assert_int_eq(push(&q, 1, NULL), 0);
-	ck_assert_int_eq(push(&q, 2, NULL), 0);
-	struct flusher a = { .q = &q };
-	atomic_init(&a.done, false);
-	ck_assert_int_eq(pthread_create(&a.t, NULL, flusher_main, &a), 0);
-	pthread_mutex_lock(&k.m);
-	while (!k.gate_reached)
-		pthread_cond_wait(&k.cv, &k.m); /* A is writing frame 1 */
-	pthread_mutex_unlock(&k.m);
+	struct flusher a;
+	start_held_at_the_gate(&k, &q, 2, &a);
 	ck_assert_int_eq(push(&q, 3, NULL), 0);
 	us_txq_help(&q); /* A holds the write lock: back at once */
 	pthread_mutex_lock(&k.m);
 	ck_assert_uint_eq(k.writes, 0);
-	k.gate_open = true;
-	pthread_cond_broadcast(&k.cv);
 	pthread_mutex_unlock(&k.m);
+	open_the_gate(&k);
 	pthread_join(a.t, NULL);
 	ck_assert_uint_eq(k.writes, 2); /* A wrote what was queued when it began */
 	ck_assert(us_txq_pending(&q));

@@ -109,6 +109,13 @@ void us_test_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+us_time_t us_test_monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (us_time_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void us_test_join_within(pthread_t t, atomic_bool *done, int max_s)
 {
 	for (int i = 0; i < max_s * 1000 && !atomic_load(done); i++)

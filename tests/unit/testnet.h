@@ -47,6 +47,8 @@ struct us_addr us_test_addr4(uint32_t ip, uint16_t port);
 struct us_addr us_test_addr6(uint8_t last, uint16_t port);
 
 void us_test_sleep_ms(int ms);
+/* The real monotonic clock in µs, for the few tests that measure real time. */
+us_time_t us_test_monotonic_us(void);
 /* Waits (bounded: 20 s of real time) until n calls are blocked on s. */
 void us_test_wait_blocked(int s, unsigned n);
 /* Joins a thread that sets *done when its blocked call returns, failing
